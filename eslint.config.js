@@ -1,0 +1,68 @@
+// ESLint flat config. `boundaries/layers` makes the layering of STYLE.md checkable:
+// a folder may import only the folders it is allowed to (see tools/eslint/boundaries.js).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import boundaries from './tools/eslint/boundaries.js';
+
+const root = import.meta.dirname;
+
+/** The layer table: who may import whom. Keep it in step with docs/architecture.md. */
+const layers = [
+  // The KMIP library stands alone: nothing outside src/kmip/, no package but node: built-ins.
+  { from: 'src/kmip', allow: [], packages: [] },
+  { from: 'src/cli', allow: ['src/kmip', 'src/shared'], onlyThroughIndex: ['src/kmip'] },
+  { from: 'src/main', allow: ['src'], onlyThroughIndex: ['src/kmip'] },
+  { from: 'tests', allow: ['src', 'tests', 'package.json'] },
+  { from: 'bench', allow: ['src', 'tests/helpers', 'bench'] },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: root },
+    },
+    plugins: { boundaries },
+    rules: {
+      'boundaries/layers': ['error', { root, layers }],
+      // With noUncheckedIndexedAccess every byte read of a codec is `number | undefined`;
+      // bounds are checked once per item, so `b[i]!` after the check is the honest form.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use an `as const` table with a derived union.' },
+        { selector: 'TSModuleDeclaration', message: 'No namespaces: erasable syntax only.' },
+      ],
+    },
+  },
+  {
+    files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly' },
+      parserOptions: { projectService: false },
+    },
+  },
+);

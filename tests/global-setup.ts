@@ -1,0 +1,14 @@
+/**
+ * Runs once before every test file (node --test-global-setup): installs the Debian packages
+ * the integration tests start (as root), or fails with the exact command to run.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Debian packages the test suite needs. Later issues add slapd, redis-server, nginx, chromium. */
+export const TEST_PACKAGES = ['python3-pykmip', 'openssl'];
+
+export function globalSetup(): void {
+  const script = fileURLToPath(new URL('../scripts/test-env/ensure-packages.sh', import.meta.url));
+  execFileSync('bash', [script, ...TEST_PACKAGES], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
