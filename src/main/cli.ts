@@ -1,0 +1,40 @@
+/** Process entry point of the `sekisho` binary: wires the command table to the real process. */
+import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
+import { readAll, type CliIo } from '../cli/io.ts';
+import { VERSION } from './version.ts';
+
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  start: {
+    summary: 'run Sekisho on the embedded default',
+    // Loaded on demand: the certificate toolkit is not needed by the other commands.
+    run: async (argv, ctx) => (await import('./start.ts')).start(argv, ctx),
+  },
+  ...CLI_COMMANDS,
+};
+
+const stopSignal = new Promise<string>((resolve) => {
+  for (const s of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(s, () => {
+      resolve(s);
+    });
+  }
+});
+
+const io: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin: () => readAll(process.stdin, 64 * 1024 * 1024),
+  env: process.env,
+  stopSignal,
+};
+
+try {
+  process.exitCode = await runCli(process.argv.slice(2), { io, version: VERSION }, COMMANDS);
+} catch (e) {
+  process.stderr.write(
+    `sekisho: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
+  process.exitCode = 1;
+}
+// Servers resolve only after their stop signal; nothing else should keep the loop alive.
+process.exit();
