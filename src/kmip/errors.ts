@@ -88,8 +88,13 @@ export interface KmipFailure {
   readonly resultReason?: number;
   /** Result Message text, when the server gave one. */
   readonly resultMessage?: string;
-  /** The Operation of the batch item, when the response echoed it. */
+  /** The Operation of the batch item (as echoed, or as requested). */
   readonly operation?: number;
+  /**
+   * True when the server rejected the whole message: its one response item carried no
+   * Operation (PyKMIP and Sekisho answer parse, version and authentication faults so).
+   */
+  readonly messageRejected?: boolean;
 }
 
 /** A batch item answered with a failure result. */
@@ -98,6 +103,7 @@ export class KmipOperationError extends KmipError implements KmipFailure {
   readonly resultReason?: number;
   readonly resultMessage?: string;
   readonly operation?: number;
+  readonly messageRejected: boolean;
   constructor(message: string, failure: KmipFailure) {
     super('KMIP_OPERATION_FAILED', message);
     this.name = 'KmipOperationError';
@@ -105,5 +111,6 @@ export class KmipOperationError extends KmipError implements KmipFailure {
     if (failure.resultReason !== undefined) this.resultReason = failure.resultReason;
     if (failure.resultMessage !== undefined) this.resultMessage = failure.resultMessage;
     if (failure.operation !== undefined) this.operation = failure.operation;
+    this.messageRejected = failure.messageRejected ?? false;
   }
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KmipError, KmipOperationError } from '../errors.ts';
 import {
+  BatchErrorContinuationOption,
   Operation,
   QueryFunction,
   ResultReason,
@@ -197,7 +198,15 @@ export class KmipClient {
     if (response.batchItems.length === 1 && response.batchItems[0]!.operation === undefined) {
       return response;
     }
-    if (response.batchItems.length !== items.length) {
+    // With Batch Error Continuation Option Stop (the default), the server ends the batch at
+    // the first failure (KMIP 1.4 §6.13): fewer items, the last one failed, is a valid answer.
+    const n = response.batchItems.length;
+    const stopped =
+      n > 0 &&
+      n < items.length &&
+      options.batchErrorContinuationOption !== BatchErrorContinuationOption.Continue &&
+      response.batchItems[n - 1]!.resultStatus !== ResultStatus.Success;
+    if (n !== items.length && !stopped) {
       throw new KmipError(
         'KMIP_PROTOCOL_ERROR',
         `sent ${items.length} batch items, received ${response.batchItems.length}`,
@@ -262,30 +271,50 @@ export class KmipClient {
     const offered = SUPPORTED_VERSIONS.filter(
       (v) => compareVersions(v, max) <= 0 && compareVersions(v, min) >= 0,
     );
+    const v10 = { major: 1, minor: 0 };
+    const v11 = { major: 1, minor: 1 };
     let answer: ProtocolVersion[];
     try {
-      answer = await this.discoverVersions(offered, max);
+      try {
+        answer = await this.discoverVersions(offered, max);
+      } catch (e) {
+        // A server whose newest version is below `max` rejects the header itself (one item
+        // without Operation, Invalid Message). Discover Versions exists since 1.1: ask again
+        // in a 1.1 header, which every server that knows the operation accepts.
+        if (!isMessageRejection(e) || compareVersions(max, v11) <= 0) throw e;
+        answer = await this.discoverVersions(offered, v11);
+      }
     } catch (e) {
       // A KMIP 1.0 server does not know Discover Versions: 1.0 is then the only choice.
       if (
         e instanceof KmipOperationError &&
         (e.resultReason === ResultReason.OperationNotSupported ||
-          e.resultReason === ResultReason.InvalidMessage) &&
-        compareVersions(min, { major: 1, minor: 0 }) <= 0
+          e.resultReason === ResultReason.InvalidMessage)
       ) {
-        this.version = { major: 1, minor: 0 };
-        return this.version;
+        if (compareVersions(min, v10) <= 0) {
+          this.version = v10;
+          return this.version;
+        }
+        throw new KmipError(
+          'KMIP_VERSION_UNSUPPORTED',
+          `the server does not support Discover Versions (KMIP 1.0 only), and at least ${formatVersion(min)} is required`,
+          { cause: e },
+        );
       }
       throw e;
     }
-    const chosen = chooseVersion(answer, { min, max });
-    if (!chosen) {
+    if (chooseVersion(answer, { min, max }) === undefined) {
+      // Say what the server does speak: ask for its whole list (an empty offer).
+      const all = await this.discoverVersions([], compareVersions(max, v11) > 0 ? v11 : max).catch(
+        () => answer,
+      );
       throw new KmipError(
         'KMIP_VERSION_UNSUPPORTED',
         `no common protocol version: offered ${offered.map(formatVersion).join(', ')}, ` +
-          `the server answered ${answer.map(formatVersion).join(', ') || 'none'}`,
+          `the server supports ${all.map(formatVersion).join(', ') || 'none'}`,
       );
     }
+    const chosen = chooseVersion(answer, { min, max })!;
     this.version = chosen;
     return chosen;
   }
@@ -378,6 +407,15 @@ export class KmipClient {
   }
 }
 
+/** A failure of the whole message (one item, no Operation) rather than of the operation. */
+function isMessageRejection(e: unknown): boolean {
+  return (
+    e instanceof KmipOperationError &&
+    e.messageRejected &&
+    e.resultReason === ResultReason.InvalidMessage
+  );
+}
+
 function isConnectionDrop(e: unknown): boolean {
   return e instanceof KmipError && e.code === 'KMIP_CONNECTION_CLOSED';
 }
@@ -401,6 +439,7 @@ export function throwIfFailed(item: ResponseBatchItem, operation?: number): void
       ...(item.resultReason === undefined ? {} : { resultReason: item.resultReason }),
       ...(item.resultMessage === undefined ? {} : { resultMessage: item.resultMessage }),
       ...(op === undefined ? {} : { operation: op }),
+      messageRejected: item.operation === undefined,
     },
   );
 }

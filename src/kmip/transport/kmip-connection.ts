@@ -90,14 +90,18 @@ export class KmipConnection {
     socket.on('data', (chunk: Buffer) => {
       this.onData(chunk);
     });
-    socket.on('error', (err: Error) => {
+    socket.on('error', (err: Error & { code?: string }) => {
+      // In TLS 1.3 the server checks our certificate after our handshake has completed: its
+      // refusal arrives as an alert on the first request. It is still a TLS failure.
       this.fail(
-        new KmipTransportError(
-          'KMIP_CONNECTION_CLOSED',
-          'request',
-          `connection error: ${err.message}`,
-          err,
-        ),
+        err.code?.startsWith('ERR_SSL_')
+          ? new KmipTransportError('KMIP_TLS_FAILED', 'tls', `TLS failure: ${err.message}`, err)
+          : new KmipTransportError(
+              'KMIP_CONNECTION_CLOSED',
+              'request',
+              `connection error: ${err.message}`,
+              err,
+            ),
       );
     });
     socket.on('close', () => {

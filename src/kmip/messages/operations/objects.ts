@@ -225,7 +225,7 @@ export function parseLocateResponsePayload(p: TtlvStructure | undefined): string
 
 export interface RevokeRequest {
   readonly uniqueIdentifier?: string;
-  /** Revocation Reason Code (1 Unspecified, 2 Key Compromise, … 5 Cessation of Operation). */
+  /** Revocation Reason Code (1 Unspecified, 2 Key Compromise, … 6 Cessation of Operation). */
   readonly reasonCode: number;
   readonly message?: string;
   /** Required by the spec when the reason is a compromise. */
