@@ -46,7 +46,7 @@ function jsonTag(tag: number): string {
 
 /** ISO 8601 UTC text of `seconds` (or microseconds), or undefined outside years 0001–9999. */
 function isoOf(value: bigint, micro: boolean): string | undefined {
-  const ms = micro ? value / 1000n : value * 1000n;
+  const ms = micro ? (value - (((value % 1000n) + 1000n) % 1000n)) / 1000n : value * 1000n;
   if (ms < -62135596800000n || ms > 253402300799999n) return undefined;
   const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   if (!micro) return iso.slice(0, 19) + 'Z';
@@ -194,7 +194,12 @@ function parseIso(path: JsonPath, s: string, micro: boolean): bigint {
       `expected an ISO 8601 date-time like 2026-01-31T12:00:00Z, got ${JSON.stringify(s)}`,
     );
   const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[8]}`);
-  if (Number.isNaN(ms)) throw bad(path, `invalid date-time ${JSON.stringify(s)}`);
+  // Date.parse rolls impossible dates forward (2021-02-29 → 03-01): check the calendar day.
+  const day = new Date(0);
+  day.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (Number.isNaN(ms) || day.getUTCDate() !== Number(m[3]) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
+    throw bad(path, `invalid date-time ${JSON.stringify(s)}`);
+  }
   const frac = (m[7] ?? '').padEnd(9, '0');
   const seconds = BigInt(ms) / 1000n;
   if (!micro) {
@@ -281,15 +286,26 @@ function parseItem(
     case 'Structure': {
       if (!Array.isArray(v)) throw bad(at, 'a Structure value is an array of items');
       const items: readonly unknown[] = v;
+      // The Attribute Name that names an Attribute Value's enumeration: the first Text String
+      // Attribute Name, as toKmipJson chooses it; tags may be names or hex of either case.
+      const tagOf = (c: unknown): number | undefined => {
+        if (!isRecord(c)) return undefined;
+        try {
+          return parseTag(at, c['tag']);
+        } catch {
+          return undefined;
+        }
+      };
       const nameItem = items.find(
         (c) =>
           isRecord(c) &&
-          (c['tag'] === 'AttributeName' || c['tag'] === '0x42000A') &&
+          tagOf(c) === Tag.AttributeName &&
+          c['type'] === 'TextString' &&
           typeof c['value'] === 'string',
       );
       const attrTag = isRecord(nameItem) ? attributeTag(nameItem['value'] as string) : undefined;
       const children = items.map((c, i) => {
-        const isValue = isRecord(c) && (c['tag'] === 'AttributeValue' || c['tag'] === '0x42000B');
+        const isValue = tagOf(c) === Tag.AttributeValue;
         return parseItem(c, at.child(`[${i}]`), isValue ? attrTag : undefined, depth + 1);
       });
       return { tag, type, value: children };

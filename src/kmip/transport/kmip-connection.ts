@@ -42,6 +42,11 @@ export interface KmipTransportOptions {
   readonly minTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** OpenSSL cipher list; default Node's, which includes the KMIP-mandatory AES-CBC-SHA256 suites. */
   readonly ciphers?: string;
+  /**
+   * Replaces the host-name check of the server certificate (node's `tls.checkServerIdentity`):
+   * e.g. when the server's own certificate is pinned as the only trust anchor.
+   */
+  readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
   /** Source address of the connection (a cluster node's service address). */
   readonly localAddress?: string;
   /** TCP plus TLS handshake time limit, ms. Default 10 000. */
@@ -134,6 +139,9 @@ export class KmipConnection {
         ...(servername === undefined ? {} : { servername }),
         ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        ...(options.checkServerIdentity === undefined
+          ? {}
+          : { checkServerIdentity: options.checkServerIdentity }),
         minVersion,
         rejectUnauthorized: true,
       });

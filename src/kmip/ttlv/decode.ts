@@ -8,7 +8,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { KmipCodecError } from '../errors.ts';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, type TtlvLimits, type TtlvNode } from './types.ts';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_DEPTH,
+  MAX_DEPTH_CEILING,
+  type TtlvLimits,
+  type TtlvNode,
+} from './types.ts';
 
 /**
  * Decodes exactly one TTLV item that fills `input`.
@@ -24,7 +30,9 @@ export function decodeTtlv(input: Uint8Array, limits: TtlvLimits = {}): TtlvNode
     );
   }
   const buf = Buffer.from(input.buffer, input.byteOffset, input.length);
-  const d = new Decoder(buf, limits.maxDepth ?? DEFAULT_MAX_DEPTH);
+  // Recursion depth is bounded by MAX_DEPTH_CEILING whatever the caller asks, so a deep
+  // structure is a KmipCodecError, never a stack overflow.
+  const d = new Decoder(buf, Math.min(limits.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING));
   const node = d.item(0, buf.length, 1);
   const end = d.pos;
   if (end !== buf.length) {
@@ -65,7 +73,7 @@ class Decoder {
     const padded = len + ((8 - (len % 8)) % 8);
     if (v + padded > limit) {
       const left = limit - v;
-      throw limit === b.length
+      throw depth === 1
         ? new KmipCodecError(
             'KMIP_TTLV_TRUNCATED',
             `declared length ${len} (${padded} with padding) exceeds the ${left} bytes left`,

@@ -35,12 +35,16 @@ function bigIntegerLength(x: bigint): number {
 }
 
 function measure(node: TtlvNode, path: readonly number[]): number {
+  if (typeof node !== 'object' || node === null) throw invalid(path, 'an item is not an object');
   const tag = node.tag;
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) {
     throw invalid(path, `tag ${String(tag)} is not a 3-byte unsigned integer`);
   }
   switch (node.type) {
     case 'Structure': {
+      if (!Array.isArray(node.value)) {
+        throw invalid([...path, tag], 'Structure value is not an array of items');
+      }
       let n = 8;
       const inner = [...path, tag];
       for (const child of node.value) n += measure(child, inner);

@@ -68,10 +68,14 @@ export class TtlvFramer {
     return out;
   }
 
+  /** The first `n` buffered bytes (n ≤ buffered), copying only the chunks that hold them. */
   private peek(n: number): Buffer {
     const first = this.chunks[0]!;
     if (first.length >= n) return first;
-    return Buffer.concat(this.chunks, Math.min(this.buffered, Math.max(n, first.length)));
+    let have = 0;
+    let i = 0;
+    while (have < n) have += this.chunks[i++]!.length;
+    return Buffer.concat(this.chunks.slice(0, i), n);
   }
 
   private take(n: number): Buffer {
@@ -84,16 +88,20 @@ export class TtlvFramer {
       msg = first.subarray(0, n);
       this.chunks[0] = first.subarray(n);
     } else {
+      // Copy whole chunks by index and drop them with one splice: small TLS records must
+      // not make framing quadratic.
       msg = Buffer.allocUnsafe(n);
       let p = 0;
+      let i = 0;
       while (p < n) {
-        const c = this.chunks[0]!;
+        const c = this.chunks[i]!;
         const k = Math.min(c.length, n - p);
         c.copy(msg, p, 0, k);
         p += k;
-        if (k === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(k);
+        if (k === c.length) i++;
+        else this.chunks[i] = c.subarray(k);
       }
+      this.chunks.splice(0, i);
     }
     this.buffered -= n;
     this.streamOffset += n;

@@ -118,9 +118,14 @@ export type TtlvNode =
 export interface TtlvLimits {
   /** Largest accepted encoded message, in bytes. Default 1 MiB (PyKMIP's response limit). */
   readonly maxBytes?: number;
-  /** Deepest accepted structure nesting; the top-level item is depth 1. Default 32. */
+  /**
+   * Deepest accepted structure nesting; the top-level item is depth 1. Default 32; values
+   * above {@link MAX_DEPTH_CEILING} are lowered to it.
+   */
   readonly maxDepth?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 32;
+/** Highest depth limit honoured (recursion stays far from the stack limit). */
+export const MAX_DEPTH_CEILING = 1000;
