@@ -197,7 +197,13 @@ function parseIso(path: JsonPath, s: string, micro: boolean): bigint {
   // Date.parse rolls impossible dates forward (2021-02-29 → 03-01): check the calendar day.
   const day = new Date(0);
   day.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (Number.isNaN(ms) || day.getUTCDate() !== Number(m[3]) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
+  if (
+    Number.isNaN(ms) ||
+    day.getUTCDate() !== Number(m[3]) ||
+    Number(m[4]) > 23 ||
+    Number(m[5]) > 59 ||
+    Number(m[6]) > 59
+  ) {
     throw bad(path, `invalid date-time ${JSON.stringify(s)}`);
   }
   const frac = (m[7] ?? '').padEnd(9, '0');

@@ -60,7 +60,11 @@ export interface KmipTransportOptions {
 export interface TlsDetails {
   readonly protocol: string | null;
   readonly cipher: string;
-  /** The server's certificate chain as node reports it (leaf first). */
+  /** Milliseconds from the start of the connect to TCP established. */
+  readonly tcpMs: number;
+  /** Milliseconds from TCP established to the TLS handshake completed. */
+  readonly tlsMs: number;
+  /** The server's certificate chain as node reports it (leaf first); read on first use. */
   readonly peerCertificate: tls.DetailedPeerCertificate | undefined;
 }
 
@@ -83,14 +87,24 @@ export class KmipConnection {
   requestsServed = 0;
   readonly details: TlsDetails;
 
-  private constructor(socket: tls.TLSSocket, options: KmipTransportOptions) {
+  private constructor(
+    socket: tls.TLSSocket,
+    options: KmipTransportOptions,
+    timing: { tcpMs: number; tlsMs: number },
+  ) {
     this.socket = socket;
     this.framer = new TtlvFramer(options.maxMessageBytes);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    let peer: tls.DetailedPeerCertificate | undefined;
     this.details = {
       protocol: socket.getProtocol(),
       cipher: socket.getCipher().name,
-      peerCertificate: socket.getPeerCertificate(true),
+      ...timing,
+      // Decoding the chain costs a fraction of a millisecond; only validation reads it.
+      get peerCertificate() {
+        peer ??= socket.getPeerCertificate(true);
+        return peer;
+      },
     };
     socket.on('data', (chunk: Buffer) => {
       this.onData(chunk);
@@ -127,6 +141,8 @@ export class KmipConnection {
     return new Promise((resolve, reject) => {
       let tcpUp = false;
       let done = false;
+      const t0 = performance.now();
+      let tTcp = t0;
       const servername = options.servername ?? (net.isIP(options.host) ? undefined : options.host);
       const socket = tls.connect({
         host: options.host,
@@ -144,6 +160,8 @@ export class KmipConnection {
           : { checkServerIdentity: options.checkServerIdentity }),
         minVersion,
         rejectUnauthorized: true,
+        // A pinned certificate issued by an untrusted CA is a trust anchor of its own.
+        allowPartialTrustChain: true,
       });
       const finish = (err: KmipTransportError | undefined): void => {
         if (done) return;
@@ -155,7 +173,12 @@ export class KmipConnection {
           reject(err);
         } else {
           socket.setNoDelay(true);
-          resolve(new KmipConnection(socket, options));
+          resolve(
+            new KmipConnection(socket, options, {
+              tcpMs: tTcp - t0,
+              tlsMs: performance.now() - tTcp,
+            }),
+          );
         }
       };
       const onError = (err: Error & { code?: string }): void => {
@@ -188,6 +211,7 @@ export class KmipConnection {
       }, timeoutMs);
       socket.once('connect', () => {
         tcpUp = true;
+        tTcp = performance.now();
       });
       socket.on('error', onError);
       socket.once('secureConnect', () => {

@@ -35,14 +35,18 @@ function bigIntegerLength(x: bigint): number {
 }
 
 function measure(node: TtlvNode, path: readonly number[]): number {
-  if (typeof node !== 'object' || node === null) throw invalid(path, 'an item is not an object');
+  // Trees may come from untyped callers: check the shape, not only the types.
+  const untyped: unknown = node;
+  if (typeof untyped !== 'object' || untyped === null)
+    throw invalid(path, 'an item is not an object');
   const tag = node.tag;
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) {
     throw invalid(path, `tag ${String(tag)} is not a 3-byte unsigned integer`);
   }
   switch (node.type) {
     case 'Structure': {
-      if (!Array.isArray(node.value)) {
+      const children: unknown = node.value;
+      if (!Array.isArray(children)) {
         throw invalid([...path, tag], 'Structure value is not an array of items');
       }
       let n = 8;
