@@ -1,0 +1,204 @@
+/**
+ * The IBM-style views of the event log (shared/reference/keyserver-ibm.md §2.7): the concise
+ * `lseventlog` list and the detailed view of one event (`lseventlog <sequence_number>`).
+ *
+ * Timestamps read `YYMMDDhhmmss` in the server's local time zone (the process's TZ), epochs
+ * are whole seconds. No value can break a line: control characters (C0, DEL, C1, U+2028,
+ * U+2029) in any value become `?` — object names and sense text come from outside.
+ */
+import { EVENT_CATALOGUE, eventText, type Lang } from './catalogue.ts';
+import { senseLines } from './sense.ts';
+import type { EventRecord, EventSummary } from './types.ts';
+
+export interface EventListOptions {
+  /** Column separator (`-delim C`); absent: columns aligned with spaces. */
+  readonly delim?: string | undefined;
+  /** Omit the header line (`-nohdr`). */
+  readonly nohdr?: boolean | undefined;
+  /** Language of the description column. */
+  readonly lang: Lang;
+}
+
+export interface EventDetailOptions {
+  /** Separator between name and value (`-delim C`); absent: one space. */
+  readonly delim?: string | undefined;
+  /** Language of event_id_text, error_code_text, meaning and user_action. */
+  readonly lang: Lang;
+}
+
+/** Columns of the concise view, in order. */
+export const EVENT_LIST_COLUMNS = [
+  'sequence_number',
+  'last_timestamp',
+  'object_type',
+  'object_id',
+  'object_name',
+  'copy_id',
+  'status',
+  'fixed',
+  'event_id',
+  'error_code',
+  'description',
+] as const;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `value` with every control character replaced by `?`, so that it stays on its line. */
+export function oneLine(value: string): string {
+  return CONTROL.test(value) ? value.replace(CONTROLS, '?') : value;
+}
+
+/** '00' … '99'. */
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
+/** `YYMMDDhhmmss` in the local time zone of the process (IBM's event-log timestamp). */
+export function eventTimestamp(d: Date): string {
+  return (
+    TWO[d.getFullYear() % 100]! +
+    TWO[d.getMonth() + 1]! +
+    TWO[d.getDate()]! +
+    TWO[d.getHours()]! +
+    TWO[d.getMinutes()]! +
+    TWO[d.getSeconds()]!
+  );
+}
+
+/** Whole seconds since 1970-01-01T00:00:00Z. */
+export function epochSeconds(d: Date): number {
+  return Math.floor(d.getTime() / 1000);
+}
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+/** Strings of 0 … n spaces, grown on demand. */
+const SPACES: string[] = [''];
+function spaces(n: number): string {
+  while (SPACES.length <= n) SPACES.push(SPACES[SPACES.length - 1]! + ' ');
+  return SPACES[n]!;
+}
+
+/**
+ * One row of the concise view. `cell` ends each value but the last (the description) with the
+ * separator or the padding of its column; a row is built without an array of its cells, which
+ * matters for 100,000 rows.
+ */
+function row(e: EventSummary, lang: Lang, cell: (value: string, column: number) => string): string {
+  return (
+    cell(`${e.sequenceNumber}`, 0) +
+    cell(eventTimestamp(e.lastTimestamp), 1) +
+    cell(e.objectType, 2) +
+    cell(oneLine(e.objectId), 3) +
+    cell(oneLine(e.objectName), 4) +
+    cell(oneLine(e.copyId), 5) +
+    cell(e.status, 6) +
+    cell(yesNo(e.fixed), 7) +
+    cell(e.eventId, 8) +
+    cell(`${e.errorCode}`, 9) +
+    EVENT_CATALOGUE.events[e.eventId].description[lang]
+  );
+}
+
+/**
+ * Widths of the columns but the last, from the records themselves (oneLine keeps a length):
+ * the aligned view then builds each line once, without holding every cell of a long list.
+ */
+function columnWidths(records: readonly EventSummary[], header: boolean): number[] {
+  const w = header
+    ? EVENT_LIST_COLUMNS.map((c) => c.length)
+    : new Array<number>(EVENT_LIST_COLUMNS.length).fill(0);
+  let seq = 0;
+  let code = 0;
+  for (const e of records) {
+    if (e.sequenceNumber > seq) seq = e.sequenceNumber;
+    if (e.errorCode > code) code = e.errorCode;
+    if (e.objectType.length > w[2]!) w[2] = e.objectType.length;
+    if (e.objectId.length > w[3]!) w[3] = e.objectId.length;
+    if (e.objectName.length > w[4]!) w[4] = e.objectName.length;
+    if (e.copyId.length > w[5]!) w[5] = e.copyId.length;
+    if (e.status.length > w[6]!) w[6] = e.status.length;
+    const fixed = e.fixed ? 3 : 2; // 'yes' | 'no'
+    if (fixed > w[7]!) w[7] = fixed;
+    if (e.eventId.length > w[8]!) w[8] = e.eventId.length;
+  }
+  if (records.length > 0) {
+    w[0] = Math.max(w[0]!, `${seq}`.length);
+    w[1] = Math.max(w[1]!, 12); // YYMMDDhhmmss
+    w[9] = Math.max(w[9]!, `${code}`.length);
+  }
+  return w.slice(0, -1);
+}
+
+/**
+ * The concise view: a header line (unless `nohdr`) and one row per event, in the order given.
+ * Without `delim`, every column but the last is padded to its widest value plus one space,
+ * like the IBM CLI; with `delim`, values are joined by it. Every line ends with `\n`; no
+ * header and no rows give ''.
+ */
+export function formatEventList(records: readonly EventSummary[], opts: EventListOptions): string {
+  const header = !opts.nohdr;
+  if (!header && records.length === 0) return '';
+  const { delim, lang } = opts;
+  let cell: (value: string, column: number) => string;
+  if (delim !== undefined) {
+    const sep = oneLine(delim);
+    cell = (v) => v + sep;
+  } else {
+    const widths = columnWidths(records, header);
+    cell = (v, i) => v + spaces(widths[i]! + 1 - v.length);
+  }
+  const lines: string[] = [];
+  if (header) {
+    const last = EVENT_LIST_COLUMNS.length - 1;
+    lines.push(EVENT_LIST_COLUMNS.map((c, i) => (i < last ? cell(c, i) : c)).join(''));
+  }
+  for (const e of records) lines.push(row(e, lang, cell));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The detailed view of one event: `name value` lines (`name<delim>value` with a delimiter),
+ * blank values left blank. `meaning` and `user_action` come last; their further lines are
+ * indented by two spaces so that no continuation line can be read as a `name value` line.
+ */
+export function formatEventDetail(e: EventRecord, opts: EventDetailOptions): string {
+  const t = eventText(e.eventId, opts.lang);
+  const sense = senseLines(e.sense);
+  const fixedAt = e.fixedTimestamp;
+  const pairs: [string, string][] = [
+    ['sequence_number', `${e.sequenceNumber}`],
+    ['first_timestamp', eventTimestamp(e.firstTimestamp)],
+    ['first_timestamp_epoch', `${epochSeconds(e.firstTimestamp)}`],
+    ['last_timestamp', eventTimestamp(e.lastTimestamp)],
+    ['last_timestamp_epoch', `${epochSeconds(e.lastTimestamp)}`],
+    ['object_type', e.objectType],
+    ['object_id', e.objectId],
+    ['object_name', e.objectName],
+    ['copy_id', e.copyId],
+    ['reporting_node_id', e.reportingNodeId],
+    ['reporting_node_name', e.reportingNodeName],
+    ['event_count', `${e.eventCount}`],
+    ['status', e.status],
+    ['fixed', yesNo(e.fixed)],
+    ['auto_fixed', yesNo(e.autoFixed)],
+    ['notification_type', e.notificationType],
+    ['event_id', e.eventId],
+    ['event_id_text', t.description],
+    ['error_code', `${e.errorCode}`],
+    ['error_code_text', t.errorCodeText],
+    ['fixed_timestamp', fixedAt ? eventTimestamp(fixedAt) : ''],
+    ['fixed_timestamp_epoch', fixedAt ? `${epochSeconds(fixedAt)}` : ''],
+    ...sense.map((s, i): [string, string] => [`sense${i + 1}`, s]),
+  ];
+  const sep = opts.delim === undefined ? ' ' : oneLine(opts.delim);
+  const lines = pairs.map(([name, value]) => `${name}${sep}${oneLine(value)}`);
+  lines.push(multiLine('meaning', t.meaning, sep), multiLine('user_action', t.userAction, sep));
+  return lines.join('\n') + '\n';
+}
+
+function multiLine(name: string, text: string, sep: string): string {
+  const [first = '', ...rest] = text.split('\n').map(oneLine);
+  return [`${name}${sep}${first}`, ...rest.map((l) => `  ${l}`)].join('\n');
+}
