@@ -5,7 +5,12 @@
  */
 // tsyringe, under @peculiar/x509, needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { createPrivateKey, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  webcrypto,
+  X509Certificate as NodeX509,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -220,4 +225,36 @@ export async function selfSigned(req: CertificateRequest): Promise<IssuedCertifi
 export function daysLeft(certPem: string, now: Date = new Date()): number {
   const c = new NodeX509(certPem);
   return (new Date(c.validTo).getTime() - now.getTime()) / 86400_000;
+}
+
+/** A certificate request (PKCS#10) with a new key, for `chsystemcert -mkrequest`. */
+export async function makeCertificateRequest(
+  commonName: string,
+  algorithm: KeyAlgorithm = 'ecdsa-p256',
+): Promise<{ readonly csr: string; readonly key: string }> {
+  const keys = await keyPair(algorithm);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${dnValue(commonName)}`,
+    keys,
+    signingAlgorithm: ALGORITHMS[algorithm].sign,
+    extensions: [
+      new x509.KeyUsagesExtension(leafKeyUsage(algorithm), true),
+      new x509.ExtendedKeyUsageExtension(ekus('server+client'), false),
+    ],
+  });
+  return { csr: csr.toString('pem') + '\n', key: await pemKey(keys.privateKey) };
+}
+
+/** True when the certificate's public key belongs to the private key. */
+export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
+  try {
+    const pub = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
+    const fromKey = createPublicKey(createPrivateKey(keyPem)).export({
+      type: 'spki',
+      format: 'der',
+    });
+    return Buffer.compare(pub, fromKey) === 0;
+  } catch {
+    return false;
+  }
 }
