@@ -14,6 +14,11 @@ export interface OptionSpec {
   /** Placeholder in usage text, e.g. FILE. */
   readonly arg?: string;
   readonly required?: boolean;
+  /**
+   * The value names a file: on the command line it is a path, which the CLI reads ('read')
+   * or writes the command's file output to ('write'); over REST the value is the content.
+   */
+  readonly file?: 'read' | 'write';
 }
 
 export interface CommandSpec {

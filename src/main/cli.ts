@@ -1,6 +1,7 @@
 /** Process entry point of the `sekisho` binary: wires the command table to the real process. */
 import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
 import { readAll, type CliIo } from '../cli/io.ts';
+import { managementCliCommands } from './management-cli.ts';
 import { VERSION } from './version.ts';
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
@@ -10,6 +11,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     run: async (argv, ctx) => (await import('./start.ts')).start(argv, ctx),
   },
   ...CLI_COMMANDS,
+  ...managementCliCommands(),
 };
 
 const stopSignal = new Promise<string>((resolve) => {

@@ -1,6 +1,7 @@
 /**
- * The development PKI of `sekisho start`: a private CA and the certificates signed by it,
- * made once in DATA_DIR/pki/ and reused on later starts.
+ * The private PKI of `sekisho start`: a CA, the HTTPS server certificate (localhost,
+ * 127.0.0.1, ::1) and a client certificate (for `sekisho kmip query` and development KMIP
+ * servers), made once in DATA_DIR/pki/ and reused on later starts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,8 +21,8 @@ export async function ensureDevPki(dataDir: string): Promise<DevPki> {
   const p: DevPki = {
     dir,
     caCert: path.join(dir, 'ca.crt'),
-    serverCert: path.join(dir, 'kmip-server.crt'),
-    serverKey: path.join(dir, 'kmip-server.key'),
+    serverCert: path.join(dir, 'server.crt'),
+    serverKey: path.join(dir, 'server.key'),
     clientCert: path.join(dir, 'kmip-client.crt'),
     clientKey: path.join(dir, 'kmip-client.key'),
   };

@@ -1,40 +1,37 @@
-// `sekisho start` (the README's main job) as a real process: first start makes the PKI,
-// the KMIP server answers the printed `kmip query` command, keys survive a restart.
+// `sekisho start` (the README's main job) as a real process: first start makes its PKI,
+// token and local KEK, serves the management REST API over HTTPS, and stops cleanly.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { CryptographicAlgorithm, KmipClient } from '../../src/kmip/index.ts';
+import { SEKISHO_BIN } from '../helpers/kmip-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sekisho.js', import.meta.url));
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-'));
-after(() => {
-  rmSync(dataDir, { recursive: true, force: true });
-});
+let server: Started;
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
-  port: number;
+  origin: string;
   output: () => string;
 }
 
-function startSekisho(env: NodeJS.ProcessEnv = {}): Promise<Started> {
+function startSekisho(): Promise<Started> {
   const child = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', BIN, 'start', '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir, ...env } },
+    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir } },
   );
   let out = '';
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /development KMIP server on 127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /management API +(https:\/\/127\.0\.0\.1:\d+)\/rest\/v1\//.exec(out);
       if (m && out.includes('Stop with Ctrl-C'))
-        resolve({ child, port: Number(m[1]), output: () => out });
+        resolve({ child, origin: m[1]!, output: () => out });
     });
     child.once('exit', (code) => {
       reject(new Error(`sekisho start exited early (${String(code)}):\n${out}`));
@@ -51,68 +48,167 @@ function stop(s: Started, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | 
   });
 }
 
-function client(port: number): KmipClient {
-  const pki = path.join(dataDir, 'pki');
-  return new KmipClient({
-    host: '127.0.0.1',
-    port,
-    ca: readFileSync(path.join(pki, 'ca.crt')),
-    cert: readFileSync(path.join(pki, 'kmip-client.crt')),
-    key: readFileSync(path.join(pki, 'kmip-client.key')),
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: unknown;
+}
+
+function request(
+  method: 'GET' | 'POST',
+  urlPath: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const token = readFileSync(path.join(dataDir, 'run', 'admin-token'), 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(urlPath, server.origin),
+      {
+        method,
+        ca: readFileSync(path.join(dataDir, 'pki', 'ca.crt')),
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = text;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 }
 
-test('first start makes the PKI, prints the query command, answers it, and stops on SIGTERM', async () => {
-  const s = await startSekisho();
-  try {
-    const out = s.output();
-    assert.match(out, /WARNING: this is the development key server/);
-    assert.match(out, /npx sekisho kmip query --host 127\.0\.0\.1 --port \d+ --ca /);
-    const keyMode = statSync(path.join(dataDir, 'pki', 'kmip-client.key')).mode & 0o777;
-    assert.equal(keyMode, 0o600, 'private keys are readable by their owner only');
-    const c = client(s.port);
-    const q = await c.query();
-    assert.match(q.vendorIdentification ?? '', /^Sekisho \d+\.\d+\.\d+ KMIP Server$/);
-    c.close();
-  } finally {
-    assert.equal(await stop(s), 0);
+const errorCode = (r: Reply): unknown => (r.json as { error?: { code?: unknown } }).error?.code;
+
+before(async () => {
+  server = await startSekisho();
+});
+after(async () => {
+  if (server.child.exitCode === null) await stop(server);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('first start warns that no key server protects the KEK and keeps secrets owner-only', () => {
+  const out = server.output();
+  assert.match(out, /WARNING: no key server protects the key-encryption key/);
+  assert.match(out, /npx sekisho chencryption -keyserver enable/);
+  for (const f of ['kek.local', 'run/admin-token', 'pki/server.key', 'pki/ca.key']) {
+    assert.equal(statSync(path.join(dataDir, f)).mode & 0o777, 0o600, f);
+  }
+  assert.equal(readFileSync(path.join(dataDir, 'kek.local')).length, 32);
+});
+
+test('GET /healthz answers over HTTPS with security headers', async () => {
+  const r = await request('GET', '/healthz', undefined, { authorization: '' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { status: 'ok' });
+  assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  assert.equal(r.headers['cache-control'], 'no-store');
+});
+
+test('the REST API refuses a missing or wrong token, in constant form', async () => {
+  for (const auth of ['', 'Bearer wrong', 'Basic YWRtaW46YWRtaW4=', `Bearer ${'a'.repeat(600)}`]) {
+    const r = await request('POST', '/rest/v1/lskeyserver', '{}', { authorization: auth });
+    assert.equal(r.status, 401, auth);
+    assert.equal(errorCode(r), 'UNAUTHORIZED');
   }
 });
 
-test('a restart keeps the CA and every key', async () => {
-  const caBefore = readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
-  const a = await startSekisho();
-  let uid: string;
-  let material: Uint8Array;
-  try {
-    const c = client(a.port);
-    uid = await c.createSymmetricKey({
-      algorithm: CryptographicAlgorithm.AES,
-      length: 256,
-      usageMask: 12,
-    });
-    const got = await c.get(uid);
-    assert.equal(got.object.kind, 'SymmetricKey');
-    material = got.object.keyBlock.keyMaterial;
-    c.close();
-  } finally {
-    assert.equal(await stop(a, 'SIGINT'), 0);
+test('POST /rest/v1/COMMAND takes the command-line parameters as JSON', async () => {
+  let r = await request('POST', '/rest/v1/lskeyserver', '{}');
+  assert.equal(r.status, 200);
+  assert.deepEqual((r.json as { data: unknown }).data, []);
+  r = await request('POST', '/rest/v1/chkeyserverkmip', JSON.stringify({ enable: true }));
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  r = await request('POST', '/rest/v1/lskeyserverkmip', '{}');
+  assert.deepEqual((r.json as { data: unknown }).data, {
+    status: 'enabled_inactive',
+    certificate: '',
+  });
+  r = await request('POST', '/rest/v1/lsnode', '{}');
+  assert.deepEqual((r.json as { data: unknown }).data, [
+    { id: '1', name: 'node1', service_IP_address_4: 'any', service_IP_address_6: 'any' },
+  ]);
+});
+
+test('the REST API rejects bad requests with a clear error and changes nothing', async () => {
+  const cases: [string, string, number, string][] = [
+    ['nosuchcommand', '{}', 404, 'UNKNOWN_COMMAND'],
+    ['mkkeyserver', '{}', 400, 'USAGE'],
+    ['mkkeyserver', '{"ip":"127.0.0.1","bogus":1}', 400, 'USAGE'],
+    ['mkkeyserver', '{"ip":"127.0.0.1","primary":"yes"}', 400, 'USAGE'],
+    ['mkkeyserver', '{"ip":["127.0.0.1"]}', 400, 'USAGE'],
+    ['mkkeyserver', '{"ip":"not an address"}', 400, 'KEYSERVER_INVALID_ADDRESS'],
+    [
+      'mkkeyserver',
+      '{"ip":"127.0.0.1","sslcert":"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----"}',
+      400,
+      'KEYSERVER_INVALID_CERTIFICATE',
+    ],
+    ['rmkeyserver', '{"object":"nosuch"}', 404, 'KEYSERVER_NOT_FOUND'],
+    ['cheventlog', '{"fix":"42"}', 404, 'EVENT_NOT_FOUND'],
+    ['lskeyserver', '[1,2]', 400, 'USAGE'],
+    ['lskeyserver', '{"delim":', 400, 'BAD_REQUEST'],
+  ];
+  for (const [cmd, body, status, code] of cases) {
+    const r = await request('POST', `/rest/v1/${cmd}`, body);
+    assert.equal(r.status, status, `${cmd} ${body}: ${JSON.stringify(r.json)}`);
+    assert.equal(errorCode(r), code, `${cmd} ${body}`);
   }
-  const b = await startSekisho();
-  try {
-    assert.equal(readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8'), caBefore);
-    const c = client(b.port);
-    const again = await c.get(uid);
-    assert.equal(again.object.kind, 'SymmetricKey');
-    assert.deepEqual(Buffer.from(again.object.keyBlock.keyMaterial), Buffer.from(material));
-    c.close();
-  } finally {
-    assert.equal(await stop(b), 0);
-  }
+  const big = await request(
+    'POST',
+    '/rest/v1/lskeyserver',
+    JSON.stringify({ delim: 'x'.repeat(2 * 1024 * 1024) }),
+  );
+  assert.equal(big.status, 413);
+  const r = await request('POST', '/rest/v1/lskeyserver', '{}');
+  assert.deepEqual((r.json as { data: unknown }).data, []);
+});
+
+test('commands on the command line reach the running server', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const run = (cmd: string): string =>
+    execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, cmd], {
+      env: { ...process.env, SEKISHO_DATA_DIR: dataDir },
+    }).toString();
+  assert.match(run('lskeyserverkmip'), /^status enabled_inactive$/m);
+  // Only the running server holds the KEK in memory (it read it at start): the answer
+  // proves the command ran there, not in the CLI's own process.
+  assert.match(run('lsencryption'), /^kek_in_memory yes$/m);
+});
+
+test('SIGTERM stops it cleanly; a restart keeps the CA, the token and the settings', async () => {
+  const ca = readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
+  const token = readFileSync(path.join(dataDir, 'run', 'admin-token'), 'utf8');
+  const kek = readFileSync(path.join(dataDir, 'kek.local'));
+  assert.equal(await stop(server), 0);
+  assert.equal(existsSync(path.join(dataDir, 'run', 'server.json')), false, 'run file removed');
+  server = await startSekisho();
+  assert.equal(readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8'), ca);
+  assert.equal(readFileSync(path.join(dataDir, 'run', 'admin-token'), 'utf8'), token);
+  assert.deepEqual(readFileSync(path.join(dataDir, 'kek.local')), kek);
+  const r = await request('POST', '/rest/v1/lskeyserverkmip', '{}');
+  assert.equal((r.json as { data: { status: string } }).data.status, 'enabled_inactive');
+  assert.equal(await stop(server, 'SIGINT'), 0);
 });
 
 test('a malformed --listen is a usage error and starts nothing', async () => {
-  const child = spawn(process.execPath, [BIN, 'start', '--listen', 'localhost'], {
+  const child = spawn(process.execPath, [SEKISHO_BIN, 'start', '--listen', 'localhost'], {
     env: { ...process.env, SEKISHO_DATA_DIR: dataDir },
   });
   let err = '';

@@ -1,0 +1,111 @@
+/**
+ * The management REST API: `POST /rest/v1/COMMAND` with a JSON body of the same parameters
+ * as the command line (see docs/rest.md), administrator authentication by bearer token, and
+ * `GET /healthz`. The only place that knows HTTP status codes.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { argsFromJson, classifyFailure, findCommand, runCommand } from '../management/runner.ts';
+import { MANAGEMENT_COMMANDS } from '../management/commands.ts';
+import type { ManagementServices } from '../management/context.ts';
+import { outputJson } from '../management/output.ts';
+
+export interface ManagementApiOptions {
+  readonly services: ManagementServices;
+  /** The administrator token; compared in constant time. */
+  readonly adminToken: string;
+  readonly tls: { readonly cert: string; readonly key: string };
+  /** Called with unexpected errors (the client only sees INTERNAL). */
+  readonly onInternalError?: (e: unknown, command: string) => void;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison of the presented bearer token with the expected one. */
+export function tokenMatches(header: string | undefined, expected: string): boolean {
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header ?? '');
+  // Hash both so the comparison takes the same time whatever the lengths.
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(expected)) && m !== null;
+}
+
+export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
+  const app = Fastify({
+    https: { cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' },
+    bodyLimit: 1024 * 1024,
+    logger: false,
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('strict-transport-security', 'max-age=31536000');
+    done(null, payload);
+  });
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+
+  app.get('/rest/v1', (req, reply) => {
+    if (!tokenMatches(req.headers.authorization, o.adminToken)) {
+      return reply.code(401).send({
+        error: { code: 'UNAUTHORIZED', message: 'administrator authentication required' },
+      });
+    }
+    return Object.entries(MANAGEMENT_COMMANDS).map(([name, c]) => ({
+      command: name,
+      summary: c.summary,
+    }));
+  });
+
+  app.post<{ Params: { command: string } }>('/rest/v1/:command', async (req, reply) => {
+    if (!tokenMatches(req.headers.authorization, o.adminToken)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="sekisho"')
+        .send({
+          error: { code: 'UNAUTHORIZED', message: 'administrator authentication required' },
+        });
+    }
+    const name = req.params.command;
+    const command = findCommand(name);
+    if (!command)
+      return reply.code(404).send({
+        error: { code: 'UNKNOWN_COMMAND', message: `no command ${JSON.stringify(name)}` },
+      });
+    const lang = /^ja\b/i.test(req.headers['accept-language'] ?? '') ? 'ja' : 'en';
+    try {
+      const args = argsFromJson(command, req.body);
+      const result = await runCommand(command, args, { services: o.services, lang });
+      return {
+        command: name,
+        data: outputJson(result.output),
+        output: result.output,
+        messages: result.messages ?? [],
+        warnings: result.warnings ?? [],
+        ...(result.file === undefined ? {} : { file: result.file }),
+        failed: result.failed ?? false,
+      };
+    } catch (e) {
+      const f = classifyFailure(e);
+      if (f.kind === 'usage')
+        return reply.code(400).send({ error: { code: 'USAGE', message: f.message } });
+      if (f.kind === 'domain')
+        return reply.code(f.status).send({ error: { code: f.code, message: f.message } });
+      o.onInternalError?.(e, name);
+      return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+    }
+  });
+
+  // Malformed JSON and wrong content types: fastify's own 4xx, with our error shape.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status =
+      err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    void reply.code(status).send({
+      error:
+        status === 500
+          ? { code: 'INTERNAL', message: 'internal error' }
+          : { code: 'BAD_REQUEST', message: err.message },
+    });
+  });
+  return app;
+}

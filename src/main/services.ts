@@ -1,0 +1,38 @@
+/** Opens the embedded store and builds the management services on it. */
+import path from 'node:path';
+import { EventLog } from '../events/index.ts';
+import { KekService } from '../keyservers/kek.ts';
+import { KeyServerManager } from '../keyservers/manager.ts';
+import type { ManagementServices } from '../management/context.ts';
+import { openDatabase } from '../storage/sqlite/database.ts';
+import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
+import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
+
+export const LOCAL_KEK_FILE = 'kek.local';
+
+export interface OpenServices extends ManagementServices {
+  close(): void;
+}
+
+export function openServices(dataDir: string): OpenServices {
+  const db = openDatabase(dataDir);
+  const store = new SqliteKeyServerStore(db);
+  const events = new EventLog(new SqliteEventStore(db), () => new Date());
+  // The KEK service reaches key servers the way the manager does; the manager is made next.
+  const holder: { manager?: KeyServerManager } = {};
+  const kek = new KekService({
+    store,
+    localKekPath: path.join(dataDir, LOCAL_KEK_FILE),
+    connect: (ks) => holder.manager!.connect(ks),
+  });
+  const manager = new KeyServerManager({ store, events, kek });
+  holder.manager = manager;
+  return {
+    manager,
+    events,
+    kek,
+    close: () => {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/** What a management command runs against. Built once per process by src/main. */
+import type { EventLog } from '../events/index.ts';
+import type { KekService } from '../keyservers/kek.ts';
+import type { KeyServerManager } from '../keyservers/manager.ts';
+
+export type Lang = 'ja' | 'en';
+
+export interface ManagementServices {
+  readonly manager: KeyServerManager;
+  readonly events: EventLog;
+  readonly kek: KekService;
+}
+
+export interface CommandContext {
+  readonly services: ManagementServices;
+  /** Language of texts in the output (event descriptions, meanings, user actions). */
+  readonly lang: Lang;
+}
