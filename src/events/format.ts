@@ -54,15 +54,48 @@ export function oneLine(value: string): string {
 /** '00' … '99'. */
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 
-/** `YYMMDDhhmmss` in the local time zone of the process (IBM's event-log timestamp). */
+/** Local-time offset (ms) per UTC hour: zones change their offset on hour boundaries. */
+const offsetByHour = new Map<number, number>();
+const scratch = new Date(0);
+let zone: string | undefined;
+
+/** Forgets the cached offsets when the process's time zone (TZ) changed since last use. */
+function syncZone(): void {
+  const tz = process.env['TZ'];
+  if (tz !== zone) {
+    zone = tz;
+    offsetByHour.clear();
+  }
+}
+
+/**
+ * `YYMMDDhhmmss` in the local time zone of the process (IBM's event-log timestamp). Local
+ * getters cost a time-zone lookup each; over 100,000 rows the offset is looked up once per
+ * hour and the fields read with the cheap UTC getters.
+ */
 export function eventTimestamp(d: Date): string {
+  syncZone();
+  return cachedTimestamp(d);
+}
+
+/** {@link eventTimestamp} without the zone check, for rows of one listing. */
+function cachedTimestamp(d: Date): string {
+  const ms = d.getTime();
+  const hour = Math.floor(ms / 3_600_000);
+  let offset = offsetByHour.get(hour);
+  if (offset === undefined) {
+    offset = -d.getTimezoneOffset() * 60_000;
+    if (offsetByHour.size > 100_000) offsetByHour.clear();
+    offsetByHour.set(hour, offset);
+  }
+  scratch.setTime(ms + offset);
   return (
-    TWO[d.getFullYear() % 100]! +
-    TWO[d.getMonth() + 1]! +
-    TWO[d.getDate()]! +
-    TWO[d.getHours()]! +
-    TWO[d.getMinutes()]! +
-    TWO[d.getSeconds()]!
+    TWO[scratch.getUTCFullYear() % 100]! +
+    TWO[scratch.getUTCMonth() + 1]! +
+    TWO[scratch.getUTCDate()]! +
+    TWO[scratch.getUTCHours()]! +
+    TWO[scratch.getUTCMinutes()]! +
+    TWO[scratch.getUTCSeconds()]!
   );
 }
 
@@ -88,7 +121,7 @@ function spaces(n: number): string {
 function row(e: EventSummary, lang: Lang, cell: (value: string, column: number) => string): string {
   return (
     cell(`${e.sequenceNumber}`, 0) +
-    cell(eventTimestamp(e.lastTimestamp), 1) +
+    cell(cachedTimestamp(e.lastTimestamp), 1) +
     cell(e.objectType, 2) +
     cell(oneLine(e.objectId), 3) +
     cell(oneLine(e.objectName), 4) +
@@ -140,6 +173,7 @@ function columnWidths(records: readonly EventSummary[], header: boolean): number
 export function formatEventList(records: readonly EventSummary[], opts: EventListOptions): string {
   const header = !opts.nohdr;
   if (!header && records.length === 0) return '';
+  syncZone();
   const { delim, lang } = opts;
   let cell: (value: string, column: number) => string;
   if (delim !== undefined) {
