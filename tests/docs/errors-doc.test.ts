@@ -3,22 +3,33 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KMIP_ERROR_CODES } from '../../src/kmip/index.ts';
+import { KEYSERVER_ERROR_CODES } from '../../src/keyservers/errors.ts';
+import { EVENT_ERROR_CODES } from '../../src/events/index.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const documented = new Set([...doc.matchAll(/^\| `(KMIP_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
+const documented = new Set(
+  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
+);
 
-test('every KMIP error code is documented in docs/errors.md', () => {
-  const missing = Object.keys(KMIP_ERROR_CODES).filter((c) => !documented.has(c));
+const registries: Record<string, Readonly<Record<string, string>>> = {
+  kmip: KMIP_ERROR_CODES,
+  keyservers: KEYSERVER_ERROR_CODES,
+  events: EVENT_ERROR_CODES,
+};
+const all = new Map<string, string>(Object.values(registries).flatMap((r) => Object.entries(r)));
+
+test('every error code of every registry is documented in docs/errors.md', () => {
+  const missing = [...all.keys()].filter((c) => !documented.has(c));
   assert.deepEqual(missing, []);
 });
 
-test('docs/errors.md documents no KMIP code the library lacks', () => {
-  const stale = [...documented].filter((c) => !Object.hasOwn(KMIP_ERROR_CODES, c));
+test('docs/errors.md documents no code the registries lack', () => {
+  const stale = [...documented].filter((c) => !all.has(c));
   assert.deepEqual(stale, []);
 });
 
-test('each documented code carries the meaning the registry gives it', () => {
-  for (const [code, meaning] of Object.entries(KMIP_ERROR_CODES)) {
+test('each documented code carries the meaning its registry gives it', () => {
+  for (const [code, meaning] of all) {
     assert.ok(doc.includes(`| \`${code}\` | ${meaning} |`), `${code}: "${meaning}"`);
   }
 });
