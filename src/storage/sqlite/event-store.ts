@@ -280,6 +280,31 @@ function listQuery(
   return { source, params };
 }
 
+/** The values of COLUMNS, in order, for an INSERT or UPDATE. */
+function columnValues(
+  e: Omit<EventRecord, 'sequenceNumber'>,
+): (string | number | null | Uint8Array)[] {
+  return [
+    e.firstTimestamp.getTime(),
+    e.lastTimestamp.getTime(),
+    e.objectType,
+    e.objectId,
+    e.objectName,
+    e.copyId,
+    e.reportingNodeId,
+    e.reportingNodeName,
+    e.eventCount,
+    e.status,
+    e.fixed ? 1 : 0,
+    e.autoFixed ? 1 : 0,
+    e.fixedTimestamp?.getTime() ?? null,
+    e.notificationType,
+    e.eventId,
+    e.errorCode,
+    e.sense,
+  ];
+}
+
 export class SqliteEventStore implements EventStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
@@ -326,51 +351,14 @@ export class SqliteEventStore implements EventStore {
     const r = this.sql(
       `INSERT INTO events (${COLUMNS.join(', ')})
        VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-    ).run(
-      e.firstTimestamp.getTime(),
-      e.lastTimestamp.getTime(),
-      e.objectType,
-      e.objectId,
-      e.objectName,
-      e.copyId,
-      e.reportingNodeId,
-      e.reportingNodeName,
-      e.eventCount,
-      e.status,
-      e.fixed ? 1 : 0,
-      e.autoFixed ? 1 : 0,
-      e.fixedTimestamp?.getTime() ?? null,
-      e.notificationType,
-      e.eventId,
-      e.errorCode,
-      e.sense,
-    );
+    ).run(...columnValues(e));
     return { ...e, sequenceNumber: Number(r.lastInsertRowid) };
   }
 
   update(e: EventRecord): void {
     this.sql(
       `UPDATE events SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE sequence_number = ?`,
-    ).run(
-      e.firstTimestamp.getTime(),
-      e.lastTimestamp.getTime(),
-      e.objectType,
-      e.objectId,
-      e.objectName,
-      e.copyId,
-      e.reportingNodeId,
-      e.reportingNodeName,
-      e.eventCount,
-      e.status,
-      e.fixed ? 1 : 0,
-      e.autoFixed ? 1 : 0,
-      e.fixedTimestamp?.getTime() ?? null,
-      e.notificationType,
-      e.eventId,
-      e.errorCode,
-      e.sense,
-      e.sequenceNumber,
-    );
+    ).run(...columnValues(e), e.sequenceNumber);
   }
 
   get(sequenceNumber: number): EventRecord | undefined {
