@@ -51,6 +51,22 @@ export interface ClientOptionsInput {
 }
 
 /**
+ * The KMIP credential a key-server type sends in every request header: CipherTrust Manager
+ * authenticates KMIP clients by user name and password besides their certificate.
+ */
+export function credentialFor(
+  typeConfig: KeyServerTypeConfig,
+): { authentication: { username: string; password?: string } } | Record<string, never> {
+  if (typeConfig.type !== 'ciphertrustmanager' || typeConfig.username === undefined) return {};
+  return {
+    authentication: {
+      username: typeConfig.username,
+      ...(typeConfig.password === undefined ? {} : { password: typeConfig.password }),
+    },
+  };
+}
+
+/**
  * KMIP client options for a key server. With a pinned certificate (-sslcert) the presented
  * leaf must equal it, whatever its names (key servers' own certificates rarely carry their
  * IP address); with only the type's CA the usual host-name or IP check applies.
@@ -86,6 +102,7 @@ export function clientOptionsFor(input: ClientOptionsInput): KmipClientOptions {
     requestTimeoutMs: timeout,
     minProtocolVersion: { major: 1, minor: 3 },
     maxProtocolVersion: { major: 1, minor: 4 },
+    ...credentialFor(input.typeConfig),
   };
 }
 

@@ -59,6 +59,7 @@ import {
 
 type ConnectionStage = keyof typeof CONNECTION_STAGE_CODES;
 import { checkTypeRule, identityOf } from './type-rules.ts';
+import { credentialFor } from './connect.ts';
 import type {
   ClusterNode,
   KeyServerStatus,
@@ -549,6 +550,7 @@ class ValidationRun {
       protocolVersion: MAX_KMIP,
       minProtocolVersion: MIN_KMIP,
       maxProtocolVersion: MAX_KMIP,
+      ...credentialFor(typeConfig),
     };
     const hint = (code: string | undefined): string => {
       if (

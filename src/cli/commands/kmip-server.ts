@@ -56,6 +56,11 @@ export const serverSpec: CommandSpec = {
       help: 'highest KMIP version offered (default 1.4)',
     },
     db: { kind: 'string', arg: 'FILE', help: 'SQLite file for objects (default: in memory)' },
+    credential: {
+      kind: 'string',
+      arg: 'USER:PASSWORD',
+      help: 'also require this username/password credential in every request',
+    },
   },
 };
 
@@ -100,13 +105,25 @@ export async function kmipServer(
     cert: readPem(str(args, 'cert')!, 'cert'),
     key: readPem(str(args, 'key')!, 'key'),
   };
+  const credentialText = str(args, 'credential');
+  const credentialMatch =
+    credentialText === undefined ? undefined : /^([^:\s]{1,64}):(\S{1,128})$/.exec(credentialText);
+  if (credentialText !== undefined && !credentialMatch) {
+    throw new UsageError('-credential must be USER:PASSWORD (no spaces)');
+  }
   const dbPath = str(args, 'db');
   const store: KmipObjectStore = dbPath ? new SqliteObjectStore(dbPath) : new MemoryObjectStore();
   const server = new KmipTlsServer({
     host: str(args, 'host')!,
     port: portOf(args, 'port', true)!,
     ...tlsFiles,
-    core: new KmipServerCore({ identity, store }),
+    core: new KmipServerCore({
+      identity,
+      store,
+      ...(credentialMatch
+        ? { credential: { username: credentialMatch[1]!, password: credentialMatch[2]! } }
+        : {}),
+    }),
   });
   let address;
   try {

@@ -4,7 +4,7 @@
  * Message (as PyKMIP does), runs each batch item, enforces ownership by client identity,
  * and honours Maximum Response Size.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { KmipError } from '../errors.ts';
 import {
   BatchErrorContinuationOption,
@@ -71,6 +71,11 @@ export interface ServerCoreOptions {
   readonly maxResponseBytes?: number;
   /** Clock, for tests. */
   readonly now?: () => Date;
+  /**
+   * When set, every request must also carry this Username and Password credential in its
+   * header (as CipherTrust Manager can demand besides the client certificate).
+   */
+  readonly credential?: { readonly username: string; readonly password: string };
 }
 
 /** Operations the core implements, in the order Query Operations lists them. */
@@ -111,13 +116,29 @@ const SYMMETRIC_LENGTHS: ReadonlyMap<number, readonly number[]> = new Map([
   [CryptographicAlgorithm.HMAC_SHA512, [256, 512, 1024]],
 ]);
 
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison of a request's credential with the required one. */
+function credentialMatches(
+  given: { readonly username: string; readonly password?: string } | undefined,
+  want: { readonly username: string; readonly password: string },
+): boolean {
+  const user = timingSafeEqual(digest(given?.username ?? ''), digest(want.username));
+  const pass = timingSafeEqual(digest(given?.password ?? ''), digest(want.password));
+  return given !== undefined && user && pass;
+}
+
 export class KmipServerCore {
   private readonly identity: ServerIdentity;
   private readonly store: KmipObjectStore;
   private readonly maxResponseBytes: number;
   private readonly now: () => Date;
+  private readonly credential: ServerCoreOptions['credential'];
 
   constructor(options: ServerCoreOptions) {
+    this.credential = options.credential;
     this.identity = options.identity;
     this.store = options.store;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
@@ -150,6 +171,13 @@ export class KmipServerCore {
         version,
         ResultReason.AuthenticationNotSuccessful,
         client.authFailure ?? 'client certificate rejected',
+      );
+    }
+    if (this.credential && !credentialMatches(msg.header.authentication, this.credential)) {
+      return this.messageFault(
+        version,
+        ResultReason.AuthenticationNotSuccessful,
+        'the request carries no valid username and password credential',
       );
     }
     if (msg.header.asynchronousIndicator === true) {
