@@ -66,7 +66,6 @@ test('without a credential, or with a wrong one, validation raises 086006 Authen
   ]) {
     const v = await validateKeyServer(target(credential));
     assert.equal(v.outcome.ok, false);
-    if (v.outcome.ok) continue;
     assert.equal(v.outcome.eventId, '086006');
     const sense = decodeSense('086006', v.outcome.sense) as KmipErrorSense;
     assert.equal(sense.resultReason, 3, JSON.stringify(credential));
@@ -80,7 +79,7 @@ test('a server outside the CipherTrust family is refused under that type (086007
     const t = target({});
     const v = await validateKeyServer({ ...t, keyServer: { ...t.keyServer, port: generic.port } });
     assert.equal(v.outcome.ok, false);
-    if (!v.outcome.ok) assert.equal(v.outcome.eventId, '086007');
+    assert.equal(v.outcome.eventId, '086007');
   } finally {
     await generic.stop();
   }
