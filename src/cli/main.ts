@@ -2,11 +2,11 @@
  * `sekisho COMMAND …`: the command table and the exit-status contract.
  * Exit status: 0 success, 1 the command failed (message on stderr), 2 usage error.
  */
-import { UsageError } from './args.ts';
+import { usage, UsageError, type CommandSpec } from './args.ts';
 import type { CliIo } from './io.ts';
-import { kmipDecode, kmipEncode } from './commands/kmip-codec.ts';
-import { kmipQuery } from './commands/kmip-query.ts';
-import { kmipServer } from './commands/kmip-server.ts';
+import { decodeSpec, encodeSpec, kmipDecode, kmipEncode } from './commands/kmip-codec.ts';
+import { kmipQuery, querySpec } from './commands/kmip-query.ts';
+import { kmipServer, serverSpec } from './commands/kmip-server.ts';
 
 export interface CommandContext {
   readonly io: CliIo;
@@ -17,6 +17,8 @@ export type CommandHandler = (argv: readonly string[], ctx: CommandContext) => P
 
 export interface CommandEntry {
   readonly summary: string;
+  /** Its options, for `--help`. */
+  readonly spec?: CommandSpec;
   readonly run: CommandHandler;
 }
 
@@ -24,18 +26,22 @@ export interface CommandEntry {
 export const CLI_COMMANDS: Readonly<Record<string, CommandEntry>> = {
   'kmip decode': {
     summary: 'decode a TTLV message (hex) into KMIP JSON',
+    spec: decodeSpec,
     run: (argv, { io }) => kmipDecode(argv, io),
   },
   'kmip encode': {
     summary: 'encode KMIP JSON (standard input) into TTLV hex',
+    spec: encodeSpec,
     run: (argv, { io }) => kmipEncode(argv, io),
   },
   'kmip query': {
     summary: 'ask a KMIP server its versions, identity and capabilities',
+    spec: querySpec,
     run: (argv, { io }) => kmipQuery(argv, io),
   },
   'kmip-server': {
     summary: 'run a KMIP server for development and tests',
+    spec: serverSpec,
     run: (argv, { io, version }) => kmipServer(argv, io, version),
   },
 };
@@ -77,7 +83,11 @@ export async function runCli(
   }
   const rest = argv.slice(name.split(' ').length);
   if (rest.includes('--help') || rest.includes('-help')) {
-    io.stdout(`sekisho ${name}: ${entry.summary}\n`);
+    io.stdout(
+      entry.spec
+        ? usage(name, entry.summary, entry.spec) + '\n'
+        : `sekisho ${name}: ${entry.summary}\n`,
+    );
     return 0;
   }
   try {

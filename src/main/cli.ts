@@ -2,11 +2,13 @@
 import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
 import { readAll, type CliIo } from '../cli/io.ts';
 import { managementCliCommands } from './management-cli.ts';
+import { startSpec } from './start-spec.ts';
 import { VERSION } from './version.ts';
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   start: {
     summary: 'run Sekisho on the embedded default',
+    spec: startSpec,
     // Loaded on demand: the certificate toolkit is not needed by the other commands.
     run: async (argv, ctx) => (await import('./start.ts')).start(argv, ctx),
   },

@@ -195,7 +195,11 @@ export function managementCliCommands(): Record<string, CommandEntry> {
   return Object.fromEntries(
     Object.entries(MANAGEMENT_COMMANDS).map(([name, command]) => [
       name,
-      { summary: command.summary, run: (argv, { io }) => execute(name, command, argv, io) },
+      {
+        summary: command.summary,
+        spec: command.spec,
+        run: (argv, { io }) => execute(name, command, argv, io),
+      },
     ]),
   );
 }

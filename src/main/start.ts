@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, str, UsageError, type CommandSpec } from '../cli/args.ts';
+import { parseArgs, str, UsageError } from '../cli/args.ts';
+import { DEFAULT_LISTEN, startSpec } from './start-spec.ts';
 import type { CommandContext } from '../cli/main.ts';
 import { buildManagementApi } from '../http/management-api.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
@@ -14,23 +15,6 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { ensureAdminToken, removeRunInfo, writeRunInfo } from './run-file.ts';
 import { LOCAL_KEK_FILE, openServices } from './services.ts';
-
-export const DEFAULT_LISTEN = '127.0.0.1:8443';
-
-export const startSpec: CommandSpec = {
-  options: {
-    'data-dir': {
-      kind: 'string',
-      arg: 'DIR',
-      help: 'data directory (default $SEKISHO_DATA_DIR or ./.data)',
-    },
-    listen: {
-      kind: 'string',
-      arg: 'HOST:PORT',
-      help: `HTTPS listen address (default ${DEFAULT_LISTEN})`,
-    },
-  },
-};
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
 export function parseListen(text: string): { host: string; port: number } {

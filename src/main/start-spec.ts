@@ -1,0 +1,19 @@
+/** Options of `sekisho start`, apart from its (heavy) implementation so `--help` stays light. */
+import type { CommandSpec } from '../cli/args.ts';
+
+export const DEFAULT_LISTEN = '127.0.0.1:8443';
+
+export const startSpec: CommandSpec = {
+  options: {
+    'data-dir': {
+      kind: 'string',
+      arg: 'DIR',
+      help: 'data directory (default $SEKISHO_DATA_DIR or ./.data)',
+    },
+    listen: {
+      kind: 'string',
+      arg: 'HOST:PORT',
+      help: `HTTPS listen address (default ${DEFAULT_LISTEN})`,
+    },
+  },
+};
