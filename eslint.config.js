@@ -12,6 +12,8 @@ const layers = [
   { from: 'src/kmip', allow: [], packages: [] },
   // Domain modules: no framework, no storage engine; they see the KMIP library through its face.
   { from: 'src/events', allow: [], packages: [] },
+  // SSO access-log records, formats, grammar and writer: node: built-ins only.
+  { from: 'src/logs', allow: [], packages: [] },
   { from: 'src/pki', allow: [] },
   { from: 'src/shared', allow: [], packages: [] },
   {
