@@ -75,10 +75,10 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
     const lang = /^ja\b/i.test(req.headers['accept-language'] ?? '') ? 'ja' : 'en';
     try {
       const args = argsFromJson(command, req.body);
-      const result = await runCommand(command, args, { services: o.services, lang });
+      const result = await runCommand(command, args, { services: o.services, lang, rest: true });
       return {
         command: name,
-        data: outputJson(result.output),
+        data: result.data ?? outputJson(result.output),
         output: result.output,
         messages: result.messages ?? [],
         warnings: result.warnings ?? [],

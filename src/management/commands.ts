@@ -4,7 +4,13 @@
  */
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
-import { formatEventDetail, formatEventList, type EventFilter } from '../events/index.ts';
+import {
+  eventText,
+  eventTimestamp,
+  formatEventDetail,
+  formatEventList,
+  type EventFilter,
+} from '../events/index.ts';
 import { KeyServerError } from '../keyservers/errors.ts';
 import type { ValidationSummary } from '../keyservers/manager.ts';
 import {
@@ -368,7 +374,8 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
       },
       positionals: { names: ['[SEQUENCE_NUMBER]'], min: 0, max: 1 },
     },
-    run: (a, { services, lang: envLang }) => {
+    run: (a, ctx) => {
+      const { services, lang: envLang } = ctx;
       const delim = delimOf(a);
       const lang = langOption(a) ?? envLang;
       const seqText = a.positionals[0];
@@ -393,12 +400,31 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
         ...orderOf(a),
         ...countOf(a),
       };
-      const text = formatEventList(services.events.listSummaries(filter), {
+      const rows = services.events.listSummaries(filter);
+      const text = formatEventList(rows, {
         delim,
         nohdr: has(a, 'nohdr'),
         lang,
       });
-      return Promise.resolve({ output: { kind: 'text', text } });
+      // REST clients get the rows as objects, the CLI the IBM text.
+      const data = () =>
+        rows.map((e) => ({
+          sequence_number: e.sequenceNumber,
+          last_timestamp: eventTimestamp(e.lastTimestamp),
+          object_type: e.objectType,
+          object_id: e.objectId,
+          object_name: e.objectName,
+          copy_id: e.copyId,
+          status: e.status,
+          fixed: e.fixed ? 'yes' : 'no',
+          event_id: e.eventId,
+          error_code: e.errorCode,
+          description: eventText(e.eventId, lang).description,
+        }));
+      return Promise.resolve({
+        output: { kind: 'text', text },
+        ...(ctx.rest ? { data: data() } : {}),
+      });
     },
   },
 

@@ -15,4 +15,6 @@ export interface CommandContext {
   readonly services: ManagementServices;
   /** Language of texts in the output (event descriptions, meanings, user actions). */
   readonly lang: Lang;
+  /** True when the caller is a REST client (which reads `data`, not the rendered text). */
+  readonly rest?: boolean;
 }

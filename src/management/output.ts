@@ -30,6 +30,8 @@ export interface CommandResult {
   readonly warnings?: readonly string[];
   /** Content for the file named by a 'write' file option (CSR, exported certificate). */
   readonly file?: string;
+  /** The REST `data` when the output's own JSON form is not the useful one (pre-rendered text). */
+  readonly data?: unknown;
   /** Exit status 1 even though the command ran (testkeyserver on a failed validation). */
   readonly failed?: boolean;
 }

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -178,6 +179,33 @@ test('the REST API rejects bad requests with a clear error and changes nothing',
   assert.equal(big.status, 413);
   const r = await request('POST', '/rest/v1/lskeyserver', '{}');
   assert.deepEqual((r.json as { data: unknown }).data, []);
+});
+
+test('REST clients get event-log rows as objects; the failed validation says why', async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => {
+        resolve(p);
+      });
+    });
+  });
+  let r = await request(
+    'POST',
+    '/rest/v1/mkkeyserver',
+    JSON.stringify({ ip: '127.0.0.1', port: closed, primary: true }),
+  );
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.match(String((r.json as { warnings: string[] }).warnings[0]), /event 086008/);
+  r = await request('POST', '/rest/v1/lseventlog', '{}', { 'accept-language': 'ja' });
+  const rows = (r.json as { data: Record<string, unknown>[] }).data;
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!['event_id'], '086008');
+  assert.equal(rows[0]!['error_code'], 1785);
+  assert.equal(rows[0]!['fixed'], 'no');
+  assert.equal(rows[0]!['description'], '鍵サーバーへの接続に失敗しました');
+  r = await request('POST', '/rest/v1/rmkeyserver', JSON.stringify({ object: 0 }));
+  assert.equal(r.status, 200);
 });
 
 test('commands on the command line reach the running server', async () => {
