@@ -1,7 +1,8 @@
 /**
  * How the cluster opens a KMIP connection to a key server: the system certificate as client
  * identity, trust in the key server's own certificate (pinned, -sslcert) and/or the type's CA
- * certificate, and the node's service address as the source address.
+ * certificate, the type's credential, and the node's service address as the source address.
+ * Validation and the KEK service both connect through here.
  */
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
@@ -14,40 +15,13 @@ import type { SystemCertificate } from './ports.ts';
 export const DEFAULT_KEYSERVER_TIMEOUT_MS = 10_000;
 
 /**
- * The source address for `ip` from `node`: its service address of that family, `undefined`
- * for "let the system choose", or `null` when the node has no address of that family.
+ * The source address for a key server of `family` from `node`: its service address of that
+ * family, `undefined` for "let the system choose", or `null` when the node has none.
  */
 export function sourceAddress(node: ClusterNode, family: 4 | 6): string | undefined | null {
   const a = family === 4 ? node.ipv4 : node.ipv6;
   if (a === undefined) return null;
   return a === 'any' ? undefined : a;
-}
-
-function samePem(a: string, b: string): boolean {
-  try {
-    return new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether the presented leaf is one of the pinned certificates. */
-export function isPinned(cert: PeerCertificate, pinnedPem: string): boolean {
-  const der = cert.raw;
-  const presented = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
-  const blocks =
-    pinnedPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.some((b) => samePem(b, presented));
-}
-
-export interface ClientOptionsInput {
-  readonly keyServer: Pick<KeyServer, 'ip' | 'port' | 'certPem'>;
-  readonly typeConfig: KeyServerTypeConfig;
-  readonly systemCert: Pick<SystemCertificate, 'certPem' | 'keyPem'>;
-  /** Resolved address to connect to (defaults to keyServer.ip). */
-  readonly address?: string;
-  readonly localAddress?: string | undefined;
-  readonly timeoutMs?: number;
 }
 
 /**
@@ -66,40 +40,71 @@ export function credentialFor(
   };
 }
 
+/** DER bytes of every certificate in PEM text (unparseable blocks are skipped). */
+function derOf(pem: string | undefined): Buffer[] {
+  const blocks = pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const out: Buffer[] = [];
+  for (const b of blocks) {
+    try {
+      out.push(new X509Certificate(b).raw);
+    } catch {
+      // Reported by validation's certificates stage; the TLS handshake decides on its own.
+    }
+  }
+  return out;
+}
+
+export interface ClientOptionsInput {
+  readonly keyServer: Pick<KeyServer, 'ip' | 'port' | 'certPem'>;
+  readonly typeConfig: KeyServerTypeConfig;
+  readonly systemCert: Pick<SystemCertificate, 'certPem' | 'keyPem'>;
+  /** Resolved address to connect to (defaults to keyServer.ip). */
+  readonly address?: string;
+  readonly localAddress?: string | undefined;
+  readonly timeoutMs?: number;
+  /** Fixed protocol version (validation negotiates itself); default: negotiate 1.3–1.4. */
+  readonly protocolVersion?: { readonly major: number; readonly minor: number };
+  /** Told how the server's certificate was accepted: pinned (-sslcert) or by the type's CA. */
+  readonly onVerified?: (how: 'pinned' | 'ca') => void;
+}
+
+/** The trust anchors of a key server: its pinned certificate and the type's CA, if given. */
+export function trustAnchors(
+  input: Pick<ClientOptionsInput, 'keyServer' | 'typeConfig'>,
+): string[] {
+  return [input.keyServer.certPem, input.typeConfig.caCertPem].filter(
+    (x): x is string => x !== undefined && x.trim() !== '',
+  );
+}
+
 /**
- * KMIP client options for a key server. With a pinned certificate (-sslcert) the presented
- * leaf must equal it, whatever its names (key servers' own certificates rarely carry their
- * IP address); with only the type's CA the usual host-name or IP check applies.
+ * KMIP client options for a key server. The pinned certificate (-sslcert) is accepted
+ * whatever names it carries (key servers' own certificates rarely list their IP address);
+ * any other certificate must chain to the type's CA and name the host dialled.
  */
 export function clientOptionsFor(input: ClientOptionsInput): KmipClientOptions {
   const ks = input.keyServer;
-  const pinned = ks.certPem;
-  const ca = [pinned, input.typeConfig.caCertPem].filter((x): x is string => x !== undefined);
+  const pinned = derOf(ks.certPem);
   const timeout = input.timeoutMs ?? DEFAULT_KEYSERVER_TIMEOUT_MS;
-  const host = input.address ?? ks.ip;
   return {
-    host,
+    host: input.address ?? ks.ip,
     port: ks.port,
-    ca,
+    ca: trustAnchors(input),
     cert: input.systemCert.certPem,
     key: input.systemCert.keyPem,
     ...(net.isIP(ks.ip) ? {} : { servername: ks.ip }),
     ...(input.localAddress === undefined ? {} : { localAddress: input.localAddress }),
-    ...(pinned === undefined
-      ? {}
-      : {
-          checkServerIdentity: (name: string, cert: PeerCertificate): Error | undefined => {
-            if (isPinned(cert, pinned)) return undefined;
-            // Not the pinned certificate: acceptable only as signed by the type's CA, for
-            // the name dialled.
-            if (input.typeConfig.caCertPem !== undefined) return checkServerIdentity(name, cert);
-            return new Error(
-              'the server presented a certificate other than the one defined with -sslcert',
-            );
-          },
-        }),
+    checkServerIdentity: (name: string, cert: PeerCertificate): Error | undefined => {
+      if (pinned.some((d) => d.equals(cert.raw))) {
+        input.onVerified?.('pinned');
+        return undefined;
+      }
+      input.onVerified?.('ca');
+      return checkServerIdentity(name, cert);
+    },
     connectTimeoutMs: timeout,
     requestTimeoutMs: timeout,
+    ...(input.protocolVersion === undefined ? {} : { protocolVersion: input.protocolVersion }),
     minProtocolVersion: { major: 1, minor: 3 },
     maxProtocolVersion: { major: 1, minor: 4 },
     ...credentialFor(input.typeConfig),

@@ -19,6 +19,8 @@ const KEK_USAGE = 0x04 | 0x08 | 0x10 | 0x20;
 
 /** Key check value: hex of the first 3 bytes of AES-256-ECB(key, 16 zero bytes). */
 export function kcvOf(key: Uint8Array): string {
+  if (key.length !== KEK_BYTES)
+    throw new RangeError(`a KEK is 32 bytes (AES-256), got ${key.length}`);
   const c = createCipheriv('aes-256-ecb', key, null);
   c.setAutoPadding(false);
   return Buffer.concat([c.update(Buffer.alloc(16)), c.final()])

@@ -30,10 +30,9 @@
  * One TLS connection serves every KMIP stage: the client is created for KMIP 1.4 and is
  * re-created (one more handshake) only when the highest common version is 1.3.
  */
-import { X509Certificate, createCipheriv, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import dns from 'node:dns';
 import net from 'node:net';
-import tls from 'node:tls';
 import {
   CryptographicAlgorithm,
   KmipClient,
@@ -59,7 +58,8 @@ import {
 
 type ConnectionStage = keyof typeof CONNECTION_STAGE_CODES;
 import { checkTypeRule, identityOf } from './type-rules.ts';
-import { credentialFor } from './connect.ts';
+import { clientOptionsFor, trustAnchors } from './connect.ts';
+import { kcvOf } from './kek.ts';
 import type {
   ClusterNode,
   KeyServerStatus,
@@ -89,13 +89,7 @@ const MIN_KMIP: ProtocolVersion = { major: 1, minor: 3 };
 const MAX_KMIP: ProtocolVersion = { major: 1, minor: 4 };
 const DAY_MS = 86_400_000;
 
-/** Key check value: hex of the first 3 bytes of AES-256-ECB(key, 16 zero bytes). */
-export function kcvOf(key: Uint8Array): string {
-  if (key.length !== 32) throw new RangeError(`a KEK is 32 bytes (AES-256), got ${key.length}`);
-  const cipher = createCipheriv('aes-256-ecb', key, null);
-  cipher.setAutoPadding(false);
-  return cipher.update(new Uint8Array(16)).subarray(0, 3).toString('hex');
-}
+export { kcvOf } from './kek.ts';
 
 /** Key-server status from the validations of every node: all ok, some ok, none ok. */
 export function deriveStatus(results: readonly NodeValidation[]): KeyServerStatus {
@@ -499,10 +493,7 @@ class ValidationRun {
     const { keyServer: ks, typeConfig, systemCert } = this.t;
     const where = `${address}:${ks.port} from ${describeSource(localAddress)}`;
     const pinnedPem = ks.certPem;
-    const ca = [pinnedPem, typeConfig.caCertPem].filter(
-      (x): x is string => x !== undefined && x.trim() !== '',
-    );
-    if (ca.length === 0) {
+    if (trustAnchors(this.t).length === 0) {
       await this.stage(
         'tcp',
         async () => {
@@ -520,38 +511,20 @@ class ValidationRun {
       throw f;
     }
 
-    let pinnedDers: Buffer[] = [];
-    try {
-      pinnedDers = pinnedPem === undefined ? [] : parseCerts(pinnedPem).map((c) => c.raw);
-    } catch {
-      // Reported by the certificates stage; the TLS handshake decides on its own.
-    }
     let verifiedBy = 'the type CA certificate';
-    const options: KmipClientOptions = {
-      host: address,
-      port: ks.port,
-      ca,
-      cert: systemCert.certPem,
-      key: systemCert.keyPem,
-      ...(net.isIP(ks.ip) ? {} : { servername: ks.ip }),
-      ...(localAddress === undefined ? {} : { localAddress }),
-      // The pinned certificate (-sslcert) is accepted whatever names it holds: key servers'
-      // own certificates rarely carry their IP address. Anything else must name the host.
-      checkServerIdentity: (host, cert) => {
-        if (pinnedDers.some((d) => d.equals(cert.raw))) {
-          verifiedBy = 'the key server certificate (pinned)';
-          return undefined;
-        }
-        verifiedBy = 'the type CA certificate';
-        return tls.checkServerIdentity(host, cert);
-      },
-      connectTimeoutMs: this.timeoutMs,
-      requestTimeoutMs: this.timeoutMs,
+    const options: KmipClientOptions = clientOptionsFor({
+      keyServer: ks,
+      typeConfig,
+      systemCert,
+      address,
+      localAddress,
+      timeoutMs: this.timeoutMs,
       protocolVersion: MAX_KMIP,
-      minProtocolVersion: MIN_KMIP,
-      maxProtocolVersion: MAX_KMIP,
-      ...credentialFor(typeConfig),
-    };
+      onVerified: (how) => {
+        verifiedBy =
+          how === 'pinned' ? 'the key server certificate (pinned)' : 'the type CA certificate';
+      },
+    });
     const hint = (code: string | undefined): string => {
       if (
         typeConfig.caCertPem !== undefined ||
