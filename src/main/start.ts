@@ -13,7 +13,7 @@ import { buildManagementApi } from '../http/management-api.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
-import { ensureAdminToken, removeRunInfo, writeRunInfo } from './run-file.ts';
+import { ensureAdminToken, readRunInfo, removeRunInfo, writeRunInfo } from './run-file.ts';
 import { LOCAL_KEK_FILE, openServices } from './services.ts';
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
@@ -32,6 +32,13 @@ export async function start(
   const args = parseArgs(argv, startSpec);
   const listen = parseListen(str(args, 'listen') ?? DEFAULT_LISTEN);
   const dataDir = ensureDataDir(resolveDataDir(str(args, 'data-dir'), io.env));
+  const running = readRunInfo(dataDir);
+  if (running) {
+    io.stderr(
+      `sekisho start: already running for ${dataDir} (pid ${running.pid}, ${running.url}); stop it first\n`,
+    );
+    return 1;
+  }
   const pki = await ensureDevPki(dataDir);
   const services = openServices(dataDir);
   await ensureSystemCertificate(services.manager.store);

@@ -208,6 +208,23 @@ test('REST clients get event-log rows as objects; the failed validation says why
   assert.equal(r.status, 200);
 });
 
+test('a second start on the same data directory is refused and leaves the first running', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
+    {
+      env: { ...process.env, SEKISHO_DATA_DIR: dataDir },
+    },
+  );
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(err, /already running for .* \(pid \d+/);
+  const r = await request('GET', '/healthz');
+  assert.equal(r.status, 200);
+});
+
 test('commands on the command line reach the running server', async () => {
   const { execFileSync } = await import('node:child_process');
   const run = (cmd: string): string =>
