@@ -153,15 +153,29 @@ async function execute(
   let result: CommandResult;
   try {
     const run = readRunInfo(dataDir);
-    if (run) {
-      result = await remote(run, dataDir, name, args, lang);
-    } else {
+    const local = async (): Promise<CommandResult> => {
       const services = openServices(dataDir);
       try {
-        result = await runCommand(command, args, { services, lang });
+        return await runCommand(command, args, { services, lang });
       } finally {
         services.close();
       }
+    };
+    if (run) {
+      try {
+        result = await remote(run, dataDir, name, args, lang);
+      } catch (e) {
+        // A run file left by a killed server whose PID now belongs to another process, or
+        // whose CA file is gone: nobody serves this data directory.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw e;
+        io.stderr(
+          `sekisho ${name}: the server of ${dataDir} does not answer at ${run.url}; running here\n`,
+        );
+        result = await local();
+      }
+    } else {
+      result = await local();
     }
   } catch (e) {
     if (e instanceof RemoteError) {
