@@ -12,6 +12,10 @@ const layers = [
   { from: 'src/kmip', allow: [], packages: [] },
   // Domain modules: no framework, no storage engine; they see the KMIP library through its face.
   { from: 'src/events', allow: [], packages: [] },
+  // The SSO domain: pure, no framework, no storage engine, no logger.
+  { from: 'src/sso/core', allow: ['src/sso/ports'], packages: [] },
+  { from: 'src/sso/ports', allow: ['src/sso/core'], packages: [] },
+  { from: 'src/sso/ldif', allow: [], packages: [] },
   // SSO access-log records, formats, grammar and writer: node: built-ins only.
   { from: 'src/logs', allow: [], packages: [] },
   { from: 'src/pki', allow: [] },

@@ -1,0 +1,32 @@
+/** Errors of the SSO domain: stable codes (documented in docs/sso-core.md), English messages. */
+
+/** Every code `src/sso/core` and its ports throw, with its meaning. Never reuse a retired code. */
+export const SSO_ERROR_CODES = {
+  SSO_ATTRIBUTE_MISSING: 'a mandatory attribute of a user entry is absent',
+  SSO_ATTRIBUTE_INVALID: 'an attribute value of a user entry is malformed',
+  SSO_ATTRIBUTE_SINGLE_VALUED: 'a single-valued attribute of a user entry has several values',
+  SSO_PASSWORD_SCHEME_UNSUPPORTED: 'a stored password uses a scheme that is refused',
+  SSO_PASSWORD_HASH_MALFORMED: 'a stored password hash cannot be parsed',
+  SSO_PASSWORD_PARAMETERS_INVALID: 'argon2id parameters are out of range',
+  SSO_LOCKOUT_POLICY_INVALID: 'a lockout policy value is out of range',
+  SSO_USER_NOT_FOUND: 'no user has that DN',
+  SSO_USER_EXISTS: 'a user with that DN or uid exists already',
+} as const;
+
+export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;
+
+/** A coded SSO error; `attribute` names the LDAP attribute at fault, when there is one. */
+export class SsoError extends Error {
+  readonly code: SsoErrorCode;
+  readonly attribute: string | undefined;
+  constructor(
+    code: SsoErrorCode,
+    message: string,
+    options?: { cause?: unknown; attribute?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SsoError';
+    this.code = code;
+    this.attribute = options?.attribute;
+  }
+}

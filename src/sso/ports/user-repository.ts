@@ -1,0 +1,89 @@
+/**
+ * The port through which the SSO domain reads and writes user entries. Adapters (memory here;
+ * sqlite and LDAP in src/storage) implement it and run the contract suite
+ * tests/sso/core/user-repository-contract.ts.
+ *
+ * Errors are `SsoError`s: `SSO_USER_NOT_FOUND` for an operation on a DN that does not
+ * exist, `SSO_USER_EXISTS` when `add` meets a DN or uid already present.
+ */
+import type { FailureTransition, LockoutPolicy, LockoutState } from '../core/lockout.ts';
+import type { CertMappingAttribute, SsoUser, UserDn } from '../core/user.ts';
+
+/** A page request of {@link UserRepository.listUsers}. */
+export interface PageRequest {
+  /** Opaque cursor from the previous page; undefined for the first page. */
+  readonly cursor: string | undefined;
+  /** Maximum users in the page, 1–1000. */
+  readonly limit: number;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Cursor of the next page; undefined on the last page. */
+  readonly nextCursor: string | undefined;
+}
+
+/** The modifiable attributes; the lockout attributes change only through the lockout methods. */
+export type UserChanges = Partial<
+  Omit<SsoUser, 'dn' | 'ssoFailureCount' | 'ssoUserStatus' | 'ssoLockTimeStamp'>
+>;
+
+/** The result of {@link UserRepository.recordFailure}. */
+export interface RecordedFailure extends FailureTransition {
+  /** The state before the transition (as compared). */
+  readonly previous: LockoutState;
+}
+
+export interface UserRepository {
+  /**
+   * The user whose `uid` equals `uid` (exact, case-sensitive), or undefined. When several entries
+   * carry it the result is undefined too: a duplicate uid must not authenticate (J-MUID).
+   */
+  findByUid(uid: string): Promise<SsoUser | undefined>;
+
+  /** The user with this DN (compared case-insensitively), or undefined. */
+  findByDn(dn: UserDn): Promise<SsoUser | undefined>;
+
+  /**
+   * Users any of whose values of `attribute` equals `value` case-insensitively (these attributes
+   * are case-insensitive, §5.1). Returns every match; the caller requires exactly one (J-MUID).
+   */
+  findByCertificate(attribute: CertMappingAttribute, value: string): Promise<readonly SsoUser[]>;
+
+  /** Stores a new user; `SSO_USER_EXISTS` when the DN or the uid is taken. */
+  add(user: SsoUser): Promise<void>;
+
+  /** Replaces the given attributes; returns the updated user. `SSO_USER_NOT_FOUND` if absent. */
+  modify(dn: UserDn, changes: UserChanges): Promise<SsoUser>;
+
+  /** Removes the user; `SSO_USER_NOT_FOUND` if absent. */
+  delete(dn: UserDn): Promise<void>;
+
+  /**
+   * Applies `onPasswordFailure(state, policy, now)` (src/sso/core/lockout.ts) atomically:
+   * read the lockout state, compute the transition, and write it only if the stored state is
+   * still the one read — a compare-and-set on `ssoFailureCount`, `ssoUserStatus` and
+   * `ssoLockTimeStamp` (LDAP: modify with `delete: ssoFailureCount: <old>` + `add: <new>`, which
+   * fails when the old value is gone; SQL: `UPDATE … WHERE failure_count = ? AND status = ? …`)
+   * — retrying from the read on conflict. Guarantees, for any interleaving of concurrent calls:
+   * every call is counted once; exactly one call returns `locked` per lock; the count never
+   * exceeds `policy.maxFailureCount` (when non-zero); calls on a locked user return
+   * `already_locked` and change nothing. `SSO_USER_NOT_FOUND` if absent.
+   */
+  recordFailure(dn: UserDn, policy: LockoutPolicy, now: Date): Promise<RecordedFailure>;
+
+  /**
+   * A successful password authentication: failure count 0, status good, lock time removed
+   * (`onSuccess`). Idempotent. `SSO_USER_NOT_FOUND` if absent.
+   */
+  resetFailures(dn: UserDn): Promise<void>;
+
+  /**
+   * Releases a lock (manual [Release User Lock], or the lazy automatic release): status good,
+   * count 0, lock time removed (`release`). Idempotent. `SSO_USER_NOT_FOUND` if absent.
+   */
+  unlock(dn: UserDn): Promise<void>;
+
+  /** Users in a stable order (by DN, case-insensitively), a page at a time. */
+  listUsers(page: PageRequest): Promise<Page<SsoUser>>;
+}
