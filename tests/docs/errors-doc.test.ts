@@ -6,10 +6,11 @@ import { KMIP_ERROR_CODES } from '../../src/kmip/index.ts';
 import { KEYSERVER_ERROR_CODES } from '../../src/keyservers/errors.ts';
 import { EVENT_ERROR_CODES } from '../../src/events/index.ts';
 import { SSO_ERROR_CODES } from '../../src/sso/core/errors.ts';
+import { LDIF_ERROR_CODES } from '../../src/sso/ldif/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Set(
-  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
+  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO|LDIF)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
 );
 
 const registries: Record<string, Readonly<Record<string, string>>> = {
@@ -17,6 +18,7 @@ const registries: Record<string, Readonly<Record<string, string>>> = {
   keyservers: KEYSERVER_ERROR_CODES,
   events: EVENT_ERROR_CODES,
   sso: SSO_ERROR_CODES,
+  ldif: LDIF_ERROR_CODES,
 };
 const all = new Map<string, string>(Object.values(registries).flatMap((r) => Object.entries(r)));
 
