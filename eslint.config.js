@@ -27,7 +27,11 @@ const layers = [
     onlyThroughIndex: ['src/kmip'],
   },
   // Adapters implement the domain ports.
-  { from: 'src/storage', allow: ['src/events', 'src/keyservers'], packages: [] },
+  {
+    from: 'src/storage',
+    allow: ['src/events', 'src/keyservers', 'src/sso/core', 'src/sso/ports'],
+    packages: [],
+  },
   {
     from: 'src/management',
     allow: ['src/kmip', 'src/events', 'src/keyservers', 'src/pki', 'src/shared', 'src/cli/args.ts'],
