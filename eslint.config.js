@@ -16,6 +16,8 @@ const layers = [
   { from: 'src/sso/core', allow: ['src/sso/ports'], packages: [] },
   { from: 'src/sso/ports', allow: ['src/sso/core'], packages: [] },
   { from: 'src/sso/ldif', allow: [], packages: [] },
+  // The configuration schema and loader.
+  { from: 'src/config', allow: [], packages: ['@sinclair/typebox'] },
   // SSO access-log records, formats, grammar and writer: node: built-ins only.
   { from: 'src/logs', allow: [], packages: [] },
   { from: 'src/pki', allow: [] },

@@ -7,10 +7,11 @@ import { KEYSERVER_ERROR_CODES } from '../../src/keyservers/errors.ts';
 import { EVENT_ERROR_CODES } from '../../src/events/index.ts';
 import { SSO_ERROR_CODES } from '../../src/sso/core/errors.ts';
 import { LDIF_ERROR_CODES } from '../../src/sso/ldif/errors.ts';
+import { CONFIG_ERROR_CODES } from '../../src/config/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Set(
-  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO|LDIF)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
+  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO|LDIF|CONFIG)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
 );
 
 const registries: Record<string, Readonly<Record<string, string>>> = {
@@ -22,13 +23,16 @@ const registries: Record<string, Readonly<Record<string, string>>> = {
 };
 const all = new Map<string, string>(Object.values(registries).flatMap((r) => Object.entries(r)));
 
+/** Registries that list codes without meanings: their codes must be documented all the same. */
+const codeOnly: readonly string[] = CONFIG_ERROR_CODES;
+
 test('every error code of every registry is documented in docs/errors.md', () => {
-  const missing = [...all.keys()].filter((c) => !documented.has(c));
+  const missing = [...all.keys(), ...codeOnly].filter((c) => !documented.has(c));
   assert.deepEqual(missing, []);
 });
 
 test('docs/errors.md documents no code the registries lack', () => {
-  const stale = [...documented].filter((c) => !all.has(c));
+  const stale = [...documented].filter((c) => !all.has(c) && !codeOnly.includes(c));
   assert.deepEqual(stale, []);
 });
 

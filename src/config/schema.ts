@@ -1,0 +1,227 @@
+/**
+ * The one schema of the Sekisho configuration file (STYLE.md "Configuration and logs"). Every
+ * setting has a `description` and, unless it is optional, a `default`; `docs/config.md` is
+ * generated from it by `renderConfigDoc()` (src/config/docs.ts) and a test fails when it is stale.
+ *
+ * Section and setting names are kebab-case, as the Interstage SSO settings they follow are
+ * (shared/reference/sso-interstage.md §6). Bounds that other modules also enforce are duplicated
+ * here as constants naming their source, so that this folder depends on nothing but TypeBox.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** `password-max-failure-count` upper bound (0 = never lock; src/sso/core/lockout.ts accepts ≥ 0). */
+export const MAX_FAILURE_COUNT_LIMIT = 999;
+/**
+ * `lock-out-time` upper bound, minutes (one year). src/sso/core/lockout.ts takes an integer ≥ 1
+ * or undefined (no automatic release); the file spells undefined as 0.
+ */
+export const LOCK_OUT_TIME_LIMIT = 525_600;
+/** `ssoCredentialTTL` bounds, minutes (src/sso/core/user.ts CREDENTIAL_TTL_MIN/MAX, EG-319). */
+export const CREDENTIAL_TTL_MIN = 30;
+export const CREDENTIAL_TTL_MAX = 1440;
+/** Certificate mapping attributes (src/sso/core/user.ts CERT_MAPPING_ATTRIBUTES). */
+export const CERT_MAPPING_ATTRIBUTES = [
+  'cn',
+  'mail',
+  'employeeNumber',
+  'uid',
+  'serialNumber',
+  'dnQualifier',
+] as const;
+/** How a presented certificate identifies its user (§6 `certificate-identification`). */
+export const CERTIFICATE_IDENTIFICATIONS = ['mapping-only', 'compare-stored'] as const;
+/** Access-log save modes (src/logs/writer.ts ROTATION_MODES). */
+export const SAVE_MODES = ['separate', 'overwrite'] as const;
+/** Access-log size default, bytes (src/logs/writer.ts DEFAULT_MAX_BYTES). */
+export const DEFAULT_LOG_MAX_SIZE = 1024 * 1024;
+/** Access-log size upper bound, bytes (1 TiB; 0 = never rotate as in src/logs/writer.ts). */
+export const LOG_MAX_SIZE_LIMIT = 1024 ** 4;
+/** Saved access-log files kept (src/logs/writer.ts DEFAULT_KEEP; 0 = all). */
+export const DEFAULT_LOG_KEEP = 10;
+/** Key-server validation timeout default, seconds (src/keyservers/validation.ts, 10,000 ms). */
+export const DEFAULT_VALIDATION_TIMEOUT = 10;
+
+/** Longest DN or attribute name accepted, characters. */
+const MAX_NAME = 1024;
+/** Longest file path accepted, characters. */
+const MAX_PATH = 4096;
+
+/** `HOST:PORT` with a DNS name, an IPv4 address or a bracketed IPv6 address; port 0–65535. */
+export const LISTEN_PATTERN =
+  '^(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))' +
+  ':(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)$';
+
+const enumOf = <const T extends readonly string[]>(
+  values: T,
+  options: { description: string; default: T[number] },
+) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
+
+const integer = (minimum: number, maximum: number, description: string, def: number) =>
+  Type.Integer({ minimum, maximum, description, default: def });
+
+export const ServerSchema = Type.Object(
+  {
+    listen: Type.String({
+      pattern: LISTEN_PATTERN,
+      maxLength: 300,
+      'x-format': '`HOST:PORT`',
+      'x-message': 'must be HOST:PORT with a port from 0 to 65535',
+      description:
+        'Address and port of the HTTPS listener, `HOST:PORT`; IPv6 in brackets (`[::1]:8443`); port 0 = any free port.',
+      default: '127.0.0.1:8443',
+    }),
+    'tls-cert-file': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_PATH,
+        description:
+          'PEM certificate chain of the listener; relative to the data directory. Set together with `tls-key-file`; when both are absent a development certificate is used.',
+      }),
+    ),
+    'tls-key-file': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_PATH,
+        description:
+          'PEM private key of the listener; relative to the data directory. Set together with `tls-cert-file`.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'The HTTPS listener.', default: {} },
+);
+
+export const RepositorySchema = Type.Object(
+  {
+    'password-max-failure-count': integer(
+      0,
+      MAX_FAILURE_COUNT_LIMIT,
+      'Consecutive password failures that lock the user; 0 = never lock (failures are still counted).',
+      5,
+    ),
+    'lock-out-time': integer(
+      0,
+      LOCK_OUT_TIME_LIMIT,
+      'Minutes after the lock at which the next attempt releases it; 0 = no automatic release (only an administrator unlocks).',
+      0,
+    ),
+    'user-search-base': Type.String({
+      minLength: 1,
+      maxLength: MAX_NAME,
+      'x-format': 'DN',
+      description:
+        'DN under which users are searched (Interstage `repository-user-search-base`). The default is a neutral Sekisho DN, not the Interstage one.',
+      default: 'ou=users,dc=sekisho,dc=local',
+    }),
+    'alternative-uid-attribute': Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z][A-Za-z0-9-]{0,127}$',
+        maxLength: 128,
+        'x-format': 'LDAP attribute name',
+        'x-message': 'must be an LDAP attribute name',
+        description:
+          'Attribute searched for the user ID of password authentication instead of `uid`; absent = `uid`.',
+      }),
+    ),
+    'certificate-mapping-attribute': enumOf(CERT_MAPPING_ATTRIBUTES, {
+      description:
+        'User attribute matched against the certificate subject (for `mail`, the certificate e-mail address) to find the user.',
+      default: 'cn',
+    }),
+    'certificate-identification': enumOf(CERTIFICATE_IDENTIFICATIONS, {
+      description:
+        '`compare-stored` also compares the presented certificate with the one stored in the user entry (Interstage `certificate-identification` YES); `mapping-only` does not.',
+      default: 'mapping-only',
+    }),
+    'default-credential-ttl': Type.Integer({
+      minimum: 0,
+      maximum: CREDENTIAL_TTL_MAX,
+      'x-format': `integer 0 or ${CREDENTIAL_TTL_MIN}–${CREDENTIAL_TTL_MAX}`,
+      'x-message': `must be 0 or an integer from ${CREDENTIAL_TTL_MIN} to ${CREDENTIAL_TTL_MAX}`,
+      description:
+        'Re-authentication interval in minutes for users without `ssoCredentialTTL` (Interstage `default-credential-expiration-time`); 0 = unlimited.',
+      default: CREDENTIAL_TTL_MIN,
+    }),
+    'cause-notification': Type.Boolean({
+      description:
+        'Whether the login page tells the user why authentication failed (locked, expired …); false shows one fixed message.',
+      default: false,
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'The SSO repository: users, lockout, certificates, credentials.',
+    default: {},
+  },
+);
+
+export const LogsSchema = Type.Object(
+  {
+    directory: Type.String({
+      minLength: 1,
+      maxLength: MAX_PATH,
+      description: 'Directory of the access logs; relative to the data directory.',
+      default: 'logs',
+    }),
+    'max-size': integer(
+      0,
+      LOG_MAX_SIZE_LIMIT,
+      'Size in bytes at which an access log is saved and a new one started; 0 = never.',
+      DEFAULT_LOG_MAX_SIZE,
+    ),
+    'save-mode': enumOf(SAVE_MODES, {
+      description:
+        '`separate` saves each full file under a new time-stamped name; `overwrite` keeps one saved file, `NAME.old`.',
+      default: 'separate',
+    }),
+    keep: integer(
+      0,
+      100_000,
+      '`separate` mode: saved files kept, the oldest deleted first; 0 = all.',
+      DEFAULT_LOG_KEEP,
+    ),
+  },
+  { additionalProperties: false, description: 'Access logs and their rotation.', default: {} },
+);
+
+export const KeyserversSchema = Type.Object(
+  {
+    'validation-interval': integer(
+      1,
+      1440,
+      'Minutes between two validations of every registered key server.',
+      15,
+    ),
+    'validation-timeout': integer(
+      1,
+      300,
+      'Seconds one validation request may take before the key server counts as not answering.',
+      DEFAULT_VALIDATION_TIMEOUT,
+    ),
+  },
+  { additionalProperties: false, description: 'KMIP key-server validation.', default: {} },
+);
+
+/** The Sekisho configuration file. */
+export const ConfigSchema = Type.Object(
+  {
+    server: ServerSchema,
+    repository: RepositorySchema,
+    logs: LogsSchema,
+    keyservers: KeyserversSchema,
+  },
+  { additionalProperties: false, description: 'The Sekisho configuration file.', default: {} },
+);
+
+export type SekishoConfigInput = Static<typeof ConfigSchema>;
+
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** A validated, deeply frozen configuration. */
+export type SekishoConfig = DeepReadonly<SekishoConfigInput>;
+
+/** The sections in file order, for docs. */
+export const SECTIONS = ['server', 'repository', 'logs', 'keyservers'] as const;
