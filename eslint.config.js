@@ -36,7 +36,15 @@ const layers = [
   },
   {
     from: 'src/management',
-    allow: ['src/kmip', 'src/events', 'src/keyservers', 'src/pki', 'src/shared', 'src/cli/args.ts'],
+    allow: [
+      'src/kmip',
+      'src/events',
+      'src/keyservers',
+      'src/pki',
+      'src/shared',
+      'src/sso',
+      'src/cli/args.ts',
+    ],
     onlyThroughIndex: ['src/kmip'],
   },
   { from: 'src/http', allow: ['src/management', 'src/cli/args.ts'] },

@@ -7,6 +7,7 @@ import type { ManagementServices } from '../management/context.ts';
 import { openDatabase } from '../storage/sqlite/database.ts';
 import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
 import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
+import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
 
 export const LOCAL_KEK_FILE = 'kek.local';
 
@@ -31,6 +32,7 @@ export function openServices(dataDir: string): OpenServices {
     manager,
     events,
     kek,
+    users: new SqliteUserRepository(db),
     close: () => {
       db.close();
     },

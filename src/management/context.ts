@@ -2,6 +2,7 @@
 import type { EventLog } from '../events/index.ts';
 import type { KekService } from '../keyservers/kek.ts';
 import type { KeyServerManager } from '../keyservers/manager.ts';
+import type { UserRepository } from '../sso/ports/user-repository.ts';
 
 export type Lang = 'ja' | 'en';
 
@@ -9,6 +10,8 @@ export interface ManagementServices {
   readonly manager: KeyServerManager;
   readonly events: EventLog;
   readonly kek: KekService;
+  /** The SSO user repository (the embedded store until the LDAP adapter of issue 6). */
+  readonly users: UserRepository;
 }
 
 export interface CommandContext {
