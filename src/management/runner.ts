@@ -4,6 +4,8 @@
  */
 import { EventError } from '../events/index.ts';
 import { KeyServerError } from '../keyservers/errors.ts';
+import { SsoError } from '../sso/core/errors.ts';
+import { LdifError } from '../sso/ldif/index.ts';
 import { parseArgs, UsageError, type ParsedArgs } from '../cli/args.ts';
 import { MANAGEMENT_COMMANDS, type ManagementCommand } from './commands.ts';
 import type { CommandContext } from './context.ts';
@@ -100,6 +102,12 @@ export function classifyFailure(e: unknown): FailureClass {
             : 400;
     return { kind: 'domain', code: e.code, message: e.message, status };
   }
+  if (e instanceof SsoError) {
+    const status = e.code === 'SSO_USER_NOT_FOUND' ? 404 : e.code === 'SSO_USER_EXISTS' ? 409 : 400;
+    return { kind: 'domain', code: e.code, message: e.message, status };
+  }
+  if (e instanceof LdifError)
+    return { kind: 'domain', code: e.code, message: e.message, status: 400 };
   if (e instanceof EventError) {
     return {
       kind: 'domain',
