@@ -29,6 +29,7 @@ import {
 import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
 import type { CommandContext } from './context.ts';
 import type { CommandResult } from './output.ts';
+import { USER_COMMANDS } from './user-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -211,6 +212,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...typeCommands(typeOf('isklm')),
   ...typeCommands(typeOf('ciphertrustmanager')),
   ...typeCommands(typeOf('kmip')),
+  ...USER_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
