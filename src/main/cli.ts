@@ -1,11 +1,10 @@
 /** Process entry point of the `sekisho` binary: wires the command table to the real process. */
 import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
 import { readAll, type CliIo } from '../cli/io.ts';
-import { managementCliCommands } from './management-cli.ts';
 import { startSpec } from './start-spec.ts';
 import { VERSION } from './version.ts';
 
-const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+const LIGHT_COMMANDS: Readonly<Record<string, CommandEntry>> = {
   start: {
     summary: 'run Sekisho on the embedded default',
     spec: startSpec,
@@ -13,8 +12,18 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     run: async (argv, ctx) => (await import('./start.ts')).start(argv, ctx),
   },
   ...CLI_COMMANDS,
-  ...managementCliCommands(),
 };
+
+const argv = process.argv.slice(2);
+// The management table pulls in the key-server manager, the SSO domain and the certificate
+// toolkit (about 150 ms): load it only for its own commands and for the full help.
+const first = argv[0];
+const light =
+  first === '--version' ||
+  (first !== undefined && Object.keys(LIGHT_COMMANDS).some((n) => n.split(' ')[0] === first));
+const COMMANDS: Readonly<Record<string, CommandEntry>> = light
+  ? LIGHT_COMMANDS
+  : { ...LIGHT_COMMANDS, ...(await import('./management-cli.ts')).managementCliCommands() };
 
 const stopSignal = new Promise<string>((resolve) => {
   for (const s of ['SIGINT', 'SIGTERM'] as const) {
@@ -33,7 +42,7 @@ const io: CliIo = {
 };
 
 try {
-  process.exitCode = await runCli(process.argv.slice(2), { io, version: VERSION }, COMMANDS);
+  process.exitCode = await runCli(argv, { io, version: VERSION }, COMMANDS);
 } catch (e) {
   process.stderr.write(
     `sekisho: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
