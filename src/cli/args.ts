@@ -19,7 +19,12 @@ export interface OptionSpec {
    * or writes the command's file output to ('write'); over REST the value is the content.
    */
   readonly file?: 'read' | 'write';
+  /** Largest value (file content included), in characters. Default {@link DEFAULT_MAX_VALUE}. */
+  readonly maxBytes?: number;
 }
+
+/** Default largest option value: 256 KiB, ample for certificates and names. */
+export const DEFAULT_MAX_VALUE = 256 * 1024;
 
 export interface CommandSpec {
   readonly options: Readonly<Record<string, OptionSpec>>;

@@ -4,7 +4,7 @@
  * `GET /healthz`. The only place that knows HTTP status codes.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { argsFromJson, classifyFailure, findCommand, runCommand } from '../management/runner.ts';
 import { MANAGEMENT_COMMANDS } from '../management/commands.ts';
 import type { ManagementServices } from '../management/context.ts';
@@ -45,28 +45,27 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
 
   app.get('/healthz', () => ({ status: 'ok' }));
 
-  app.get('/rest/v1', (req, reply) => {
-    if (!tokenMatches(req.headers.authorization, o.adminToken)) {
-      return reply.code(401).send({
-        error: { code: 'UNAUTHORIZED', message: 'administrator authentication required' },
-      });
+  // Authenticate before the body is read: an unauthenticated client cannot make us parse it.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.url.startsWith('/rest/v1') || tokenMatches(req.headers.authorization, o.adminToken)) {
+      done();
+      return;
     }
-    return Object.entries(MANAGEMENT_COMMANDS).map(([name, c]) => ({
-      command: name,
-      summary: c.summary,
-    }));
+    void reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="sekisho"')
+      .send({ error: { code: 'UNAUTHORIZED', message: 'administrator authentication required' } });
   });
 
-  app.post<{ Params: { command: string } }>('/rest/v1/:command', async (req, reply) => {
-    if (!tokenMatches(req.headers.authorization, o.adminToken)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="sekisho"')
-        .send({
-          error: { code: 'UNAUTHORIZED', message: 'administrator authentication required' },
-        });
-    }
-    const name = req.params.command;
+  app.get('/rest/v1', () =>
+    Object.entries(MANAGEMENT_COMMANDS).map(([name, c]) => ({ command: name, summary: c.summary })),
+  );
+
+  const handle = async (
+    name: string,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<unknown> => {
     const command = findCommand(name);
     if (!command)
       return reply.code(404).send({
@@ -75,7 +74,9 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
     const lang = /^ja\b/i.test(req.headers['accept-language'] ?? '') ? 'ja' : 'en';
     try {
       const args = argsFromJson(command, req.body);
-      const result = await runCommand(command, args, { services: o.services, lang, rest: true });
+      // The CLI renders the text itself and does not need `data` built for it.
+      const rest = req.headers['x-sekisho-client'] !== 'cli';
+      const result = await runCommand(command, args, { services: o.services, lang, rest });
       return {
         command: name,
         data: result.data ?? outputJson(result.output),
@@ -94,7 +95,19 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
       o.onInternalError?.(e, name);
       return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
     }
-  });
+  };
+
+  // Commands that carry files (import-ldif) declare a larger body; the others get 1 MiB.
+  for (const [name, c] of Object.entries(MANAGEMENT_COMMANDS)) {
+    if (c.maxBodyBytes !== undefined) {
+      app.post(`/rest/v1/${name}`, { bodyLimit: c.maxBodyBytes }, (req, reply) =>
+        handle(name, req, reply),
+      );
+    }
+  }
+  app.post<{ Params: { command: string } }>('/rest/v1/:command', (req, reply) =>
+    handle(req.params.command, req, reply),
+  );
 
   // Malformed JSON and wrong content types: fastify's own 4xx, with our error shape.
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { UsageError, type ParsedArgs } from '../cli/args.ts';
+import { DEFAULT_MAX_VALUE, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { CommandEntry } from '../cli/main.ts';
 import type { CliIo } from '../cli/io.ts';
 import { langFromEnv } from '../events/index.ts';
@@ -41,8 +41,10 @@ function resolveFiles(
           `-${name}: cannot read ${v}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         );
       }
-      if (content.length > 256 * 1024)
-        throw new UsageError(`-${name}: ${v} is larger than 256 KiB`);
+      if (content.length > (spec.maxBytes ?? DEFAULT_MAX_VALUE))
+        throw new UsageError(
+          `-${name}: ${v} is larger than ${spec.maxBytes ?? DEFAULT_MAX_VALUE} characters`,
+        );
       options.set(name, content);
     } else if (mode === 'write') {
       writeTo = v;
@@ -78,6 +80,7 @@ function remote(
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
           authorization: `Bearer ${token}`,
+          'x-sekisho-client': 'cli',
           'accept-language': lang,
         },
         timeout: 600_000,

@@ -34,6 +34,8 @@ import { USER_COMMANDS } from './user-commands.ts';
 export interface ManagementCommand {
   readonly summary: string;
   readonly spec: CommandSpec;
+  /** Largest REST body, bytes (default the API's 1 MiB): for commands that carry files. */
+  readonly maxBodyBytes?: number;
   /** Mode of the option named `file`, when it depends on the other options. */
   readonly fileMode?: (args: ParsedArgs) => 'read' | 'write' | undefined;
   run(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult>;

@@ -6,7 +6,7 @@ import { EventError } from '../events/index.ts';
 import { KeyServerError } from '../keyservers/errors.ts';
 import { SsoError } from '../sso/core/errors.ts';
 import { LdifError } from '../sso/ldif/index.ts';
-import { parseArgs, UsageError, type ParsedArgs } from '../cli/args.ts';
+import { DEFAULT_MAX_VALUE, parseArgs, UsageError, type ParsedArgs } from '../cli/args.ts';
 import { MANAGEMENT_COMMANDS, type ManagementCommand } from './commands.ts';
 import type { CommandContext } from './context.ts';
 import type { CommandResult } from './output.ts';
@@ -14,9 +14,6 @@ import type { CommandResult } from './output.ts';
 export function findCommand(name: string): ManagementCommand | undefined {
   return Object.hasOwn(MANAGEMENT_COMMANDS, name) ? MANAGEMENT_COMMANDS[name] : undefined;
 }
-
-/** Largest string accepted in a REST parameter (certificates included). */
-const MAX_VALUE = 256 * 1024;
 
 /**
  * REST body → arguments. Keys are option names (without dash); `object` is the positional
@@ -48,8 +45,8 @@ export function argsFromJson(command: ManagementCommand, body: unknown): ParsedA
         throw new UsageError(`parameter ${key} must be a string`);
       }
       const s = String(value);
-      if (s.length > MAX_VALUE)
-        throw new UsageError(`parameter ${key} is longer than ${MAX_VALUE} characters`);
+      const max = spec.maxBytes ?? DEFAULT_MAX_VALUE;
+      if (s.length > max) throw new UsageError(`parameter ${key} is longer than ${max} characters`);
       options.set(key, s);
     }
   }

@@ -13,6 +13,7 @@ import { SsoError } from '../sso/core/errors.ts';
 import { hashPassword, parseStoredHash } from '../sso/core/password.ts';
 import { parseSsoUser, toAttributes, type SsoUser, type UserDn } from '../sso/core/user.ts';
 import {
+  DEFAULT_LDIF_LIMITS,
   formatLdif,
   parseLdif,
   type LdifAddRecord,
@@ -385,8 +386,12 @@ async function exportRecords(users: UserRepository): Promise<LdifAddRecord[]> {
   return out;
 }
 
+/** Largest LDIF file imported: the LDIF reader's own default limit (16 MiB). */
+export const MAX_LDIF_BYTES = DEFAULT_LDIF_LIMITS.maxBytes;
+
 export const USER_COMMANDS: Record<string, ManagementCommand> = {
   'import-ldif': {
+    maxBodyBytes: MAX_LDIF_BYTES + 64 * 1024,
     summary: 'add, modify and delete SSO users from an LDIF file (all records or none validated)',
     spec: {
       options: {
@@ -396,6 +401,7 @@ export const USER_COMMANDS: Record<string, ManagementCommand> = {
           help: 'the LDIF file (content or change records of ssoUser entries)',
           required: true,
           file: 'read',
+          maxBytes: MAX_LDIF_BYTES,
         },
       },
     },

@@ -225,6 +225,40 @@ test('a second start on the same data directory is refused and leaves the first 
   assert.equal(r.status, 200);
 });
 
+test('the token is checked before the body is read; large bodies only where a command asks', async () => {
+  const huge = JSON.stringify({ delim: 'x'.repeat(2 * 1024 * 1024) });
+  let r = await request('POST', '/rest/v1/lskeyserver', huge, { authorization: 'Bearer wrong' });
+  assert.equal(r.status, 401, 'refused before the 2 MiB body is parsed');
+  r = await request(
+    'POST',
+    '/rest/v1/lskeyserver',
+    JSON.stringify({ delim: 'x'.repeat(300 * 1024) }),
+  );
+  assert.equal(r.status, 400);
+  assert.match((r.json as { error: { message: string } }).error.message, /longer than 262144/);
+  // import-ldif carries files: a 1.5 MiB LDIF (mostly comments) goes through.
+  const comment = '# ' + 'padding '.repeat(100) + '\n';
+  const ldif =
+    comment.repeat(2_100) +
+    'dn: cn=big,ou=users,dc=sekisho,dc=local\nobjectClass: ssoUser\ncn: big\nuid: big\n' +
+    'userPassword: {SSHA}WmAFD4x4JRDaxQV5/L1nJE3XfwtUNkFXSVBtcQ==\n';
+  assert.ok(ldif.length > 1.5 * 1024 * 1024);
+  r = await request('POST', '/rest/v1/import-ldif', JSON.stringify({ file: ldif }));
+  assert.equal(r.status, 200, JSON.stringify(r.json).slice(0, 300));
+  assert.deepEqual((r.json as { output: unknown }).output, {
+    kind: 'message',
+    lines: ['1 entries added, 0 modified, 0 deleted'],
+  });
+});
+
+test('a CLI caller gets the rendered event list without rows built for it', async () => {
+  const r = await request('POST', '/rest/v1/lseventlog', '{}', { 'x-sekisho-client': 'cli' });
+  assert.equal(r.status, 200);
+  const data = (r.json as { data: unknown }).data;
+  assert.equal(Array.isArray(data), false);
+  assert.match((data as { text: string }).text, /^sequence_number last_timestamp/);
+});
+
 test('commands on the command line reach the running server', async () => {
   const { execFileSync } = await import('node:child_process');
   const run = (cmd: string): string =>
