@@ -316,6 +316,16 @@ describe('key servers of the isklm type (sekisho kmip-server, ISKLM profile)', (
       [['chkeyserverkmip', '-enable'], 1, /KEYSERVER_TYPE_CONFLICT/],
       [['chsystemcert', '-install', '-file', pki.clientCert], 1, /SYSTEMCERT_INVALID/],
       [['chnodeserviceip', '-serviceip', 'nonsense'], 1, /NODE_INVALID_ADDRESS/],
+      [['lseventlog', '-count', '0'], 2, /-count must be a whole number/],
+      [['lseventlog', '-order', 'sideways'], 2, /-order must be date or severity/],
+      [['lseventlog', '-lang', 'fr'], 2, /-lang must be ja or en/],
+      [['lseventlog', '12x'], 2, /not a sequence number/],
+      [['chsystem', '-keyservervalidationinterval', '99999'], 2, /0-10080 minutes/],
+      [['chsystem', '-keyservervalidationtimeout', '0'], 2, /1-300 seconds/],
+      [['chencryption', '-keyserver', 'maybe'], 2, /enable, disable or newkey/],
+      [['chsystemcert', '-mkselfsigned', '-export'], 2, /exactly one of/],
+      [['chsystemcert', '-mkselfsigned', '-commonname', 'a;b'], 2, /-commonname must be/],
+      [['chnodeserviceip', '-noserviceip4', '-noserviceip6'], 2, /exactly one of/],
     ];
     for (const [args, code, re] of cases) {
       const r = await sk(...args);
