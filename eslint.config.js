@@ -11,7 +11,7 @@ const layers = [
   // The KMIP library stands alone: nothing outside src/kmip/, no package but node: built-ins.
   { from: 'src/kmip', allow: [], packages: [] },
   // Domain modules: no framework, no storage engine; they see the KMIP library through its face.
-  { from: 'src/events', allow: [], packages: [] },
+  { from: 'src/events', allow: ['src/shared'], packages: [] },
   // The SSO domain: pure, no framework, no storage engine, no logger.
   { from: 'src/sso/core', allow: ['src/sso/ports'], packages: [] },
   { from: 'src/sso/ports', allow: ['src/sso/core'], packages: [] },

@@ -8,6 +8,7 @@
  */
 import { EVENT_CATALOGUE, eventText, type Lang } from './catalogue.ts';
 import { senseLines } from './sense.ts';
+import { oneLine } from '../shared/one-line.ts';
 import type { EventRecord, EventSummary } from './types.ts';
 
 export interface EventListOptions {
@@ -41,15 +42,7 @@ export const EVENT_LIST_COLUMNS = [
   'description',
 ] as const;
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** `value` with every control character replaced by `?`, so that it stays on its line. */
-export function oneLine(value: string): string {
-  return CONTROL.test(value) ? value.replace(CONTROLS, '?') : value;
-}
+export { oneLine };
 
 /** '00' … '99'. */
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));

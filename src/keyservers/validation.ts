@@ -225,7 +225,8 @@ function parseCerts(pem: string): X509Certificate[] {
   return blocks.map((b) => new X509Certificate(b));
 }
 
-function oneLine(dn: string): string {
+/** An X.509 name as node prints it (one RDN per line) on one line. */
+function dnOneLine(dn: string): string {
   return dn.split('\n').join(', ');
 }
 
@@ -536,7 +537,7 @@ class ValidationRun {
         const c = parseCerts(pinnedPem ?? '')[0]!;
         return c.issuer === c.subject
           ? ''
-          : `; the key server certificate is issued by ${oneLine(c.issuer)}: set the ${ks.type} CA certificate too`;
+          : `; the key server certificate is issued by ${dnOneLine(c.issuer)}: set the ${ks.type} CA certificate too`;
       } catch {
         return '';
       }
@@ -587,7 +588,7 @@ class ValidationRun {
     const dates = (what: string, c: X509Certificate): void => {
       const from = c.validFromDate;
       const to = c.validToDate;
-      const who = `the ${what} (${oneLine(c.subject)})`;
+      const who = `the ${what} (${dnOneLine(c.subject)})`;
       if (now < from) {
         throw connectionFailure(
           'certificates',
@@ -644,7 +645,7 @@ class ValidationRun {
       const presented = new X509Certificate(raw);
       dates('key server certificate', presented);
       notes.push(
-        `key server certificate ${oneLine(presented.subject)} valid until ${presented.validToDate.toISOString()}`,
+        `key server certificate ${dnOneLine(presented.subject)} valid until ${presented.validToDate.toISOString()}`,
       );
     }
     if (ks.certPem !== undefined) {

@@ -5,6 +5,8 @@
  * become `?`.
  */
 
+import { oneLine } from './one-line.ts';
+
 export interface TableOptions {
   /** Column separator; absent: columns padded with spaces to their widest value. */
   readonly delim?: string | undefined;
@@ -15,8 +17,7 @@ export interface TableOptions {
 /** Replaces control characters (line breaks included) so a value stays on its line. */
 export function cell(value: string | number | undefined | null): string {
   if (value === undefined || value === null) return '';
-  // eslint-disable-next-line no-control-regex
-  return String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return oneLine(String(value));
 }
 
 export function formatTable(
