@@ -1,10 +1,12 @@
 /** Opens the embedded store and builds the management services on it. */
 import path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { EventLog } from '../events/index.ts';
 import { KekService } from '../keyservers/kek.ts';
 import { KeyServerManager } from '../keyservers/manager.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { openDatabase } from '../storage/sqlite/database.ts';
+import { SqliteAccessControlRepository } from '../storage/sqlite/access-control-store.ts';
 import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
 import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
 import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
@@ -12,6 +14,8 @@ import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
 export const LOCAL_KEK_FILE = 'kek.local';
 
 export interface OpenServices extends ManagementServices {
+  /** The embedded database, for the stores the SSO roles add (src/main/sso.ts). */
+  readonly db: DatabaseSync;
   close(): void;
 }
 
@@ -29,10 +33,12 @@ export function openServices(dataDir: string): OpenServices {
   const manager = new KeyServerManager({ store, events, kek });
   holder.manager = manager;
   return {
+    db,
     manager,
     events,
     kek,
     users: new SqliteUserRepository(db),
+    accessControl: new SqliteAccessControlRepository(db),
     close: () => {
       db.close();
     },

@@ -2,7 +2,9 @@
 import type { EventLog } from '../events/index.ts';
 import type { KekService } from '../keyservers/kek.ts';
 import type { KeyServerManager } from '../keyservers/manager.ts';
+import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
+import type { SsoUser } from '../sso/core/user.ts';
 
 export type Lang = 'ja' | 'en';
 
@@ -12,6 +14,15 @@ export interface ManagementServices {
   readonly kek: KekService;
   /** The SSO user repository (the embedded store until the LDAP adapter of issue 6). */
   readonly users: UserRepository;
+  /** Roles, role sets, sites, resources and their containers, in the same store as `users`. */
+  readonly accessControl: AccessControlRepository;
+  /**
+   * The running repository server, when the command runs inside `sekisho start` (its lock
+   * releases are written to the access and system logs); absent in a stand-alone CLI process.
+   */
+  readonly sso?: {
+    unlock(uid: string, client: string | undefined): Promise<SsoUser | undefined>;
+  };
 }
 
 export interface CommandContext {

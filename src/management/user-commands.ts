@@ -1,14 +1,29 @@
 /**
- * SSO user management commands: `import-ldif` and `export-ldif`.
+ * SSO repository management commands: `import-ldif` and `export-ldif`.
  *
- *   npx sekisho import-ldif -file users.ldif
- *   npx sekisho export-ldif [-file users.ldif]
+ *   npx sekisho import-ldif -file directory.ldif
+ *   npx sekisho export-ldif [-file directory.ldif]
  *
- * Import reads the whole LDIF, validates every record against the store as it will be after the
- * records before it (adds must not exist, modify and delete targets must), hashes clear-text
- * passwords, and only then writes. Errors name the record number and DN.
+ * Records are routed by object class: `ssoUser` entries go to the user repository, roles, role
+ * sets, sites, resources and their containers (src/sso/core/access-control.ts) to the
+ * access-control repository; any other class is refused. Import reads the whole LDIF, validates
+ * every record against the store as it will be after the records before it (adds must not exist
+ * and must sit under an acceptable parent, modify and delete targets must exist, deletes must not
+ * leave entries below them), hashes clear-text passwords, and only then writes. Errors name the
+ * record number and DN. Export writes parents before children, so its output imports into an
+ * empty store (and into LDAP).
  */
 import { UsageError, type ParsedArgs } from '../cli/args.ts';
+import {
+  accessEntryAttributes,
+  dnDepth,
+  dnKey,
+  parentDn,
+  parentProblem,
+  parseAccessEntry,
+  uniqueNameOf,
+  type AccessEntry,
+} from '../sso/core/access-control.ts';
 import { SsoError } from '../sso/core/errors.ts';
 import { hashPassword, parseStoredHash } from '../sso/core/password.ts';
 import { parseSsoUser, toAttributes, type SsoUser, type UserDn } from '../sso/core/user.ts';
@@ -18,11 +33,14 @@ import {
   parseLdif,
   type LdifAddRecord,
   type LdifModification,
+  type LdifModifyRecord,
   type LdifRecord,
   type LdifValue,
 } from '../sso/ldif/index.ts';
+import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserChanges, UserRepository } from '../sso/ports/user-repository.ts';
 import type { ManagementCommand } from './commands.ts';
+import type { ManagementServices } from './context.ts';
 import type { CommandResult } from './output.ts';
 
 const str = (a: ParsedArgs, name: string): string | undefined => {
@@ -106,19 +124,24 @@ async function storedPassword(no: number, dn: string, v: LdifValue): Promise<Ldi
   return hashPassword(v);
 }
 
+const isSsoUserClass = (c: LdifValue): boolean =>
+  typeof c === 'string' && c.toLowerCase() === 'ssouser';
+
 function parseUser(no: number, dn: string, attributes: Map<string, Values>): SsoUser {
-  // The object class first, so that a group or resource entry gets this message.
-  const classes = attributes.get('objectClass') ?? [];
-  if (!classes.some((c) => typeof c === 'string' && c.toLowerCase() === 'ssouser')) {
-    throw invalid(
-      no,
-      dn,
-      'objectClass',
-      'only ssoUser entries are supported until roles and resources arrive',
-    );
+  // A modify may not turn a user into another kind of entry.
+  if (!(attributes.get('objectClass') ?? []).some(isSsoUserClass)) {
+    throw invalid(no, dn, 'objectClass', 'a user entry must keep objectClass ssoUser');
   }
   try {
     return parseSsoUser({ dn, attributes });
+  } catch (e) {
+    throw atRecord(no, dn, e);
+  }
+}
+
+function parseEntry(no: number, dn: string, attributes: Map<string, Values>): AccessEntry {
+  try {
+    return parseAccessEntry({ dn, attributes });
   } catch (e) {
     throw atRecord(no, dn, e);
   }
@@ -136,27 +159,58 @@ async function addAttributes(no: number, r: LdifAddRecord): Promise<Map<string, 
   return out;
 }
 
-/** Applies the modifications of one record to a user's attributes (LDAP semantics). */
+/** The attributes of an access-control add record, names as written (the parser folds case). */
+function entryAttributes(r: LdifAddRecord): Map<string, Values> {
+  const out = new Map<string, Values>();
+  for (const a of r.attributes) {
+    const list = out.get(a.name);
+    if (list === undefined) out.set(a.name, [a.value]);
+    else list.push(a.value);
+  }
+  return out;
+}
+
+/** How a modify record names attributes: users by the §5.1 table, other entries by use. */
+interface Naming {
+  /** The name under which `attrs` holds (or will hold) the attribute. */
+  readonly canonical: (attrs: ReadonlyMap<string, Values>, name: string) => string;
+  /** Whether a userPassword value is hashed on the way in. */
+  readonly hashPasswords: boolean;
+}
+
+function userNaming(no: number, dn: string): Naming {
+  return { canonical: (_, name) => canonicalName(no, dn, name), hashPasswords: true };
+}
+
+const ENTRY_NAMING: Naming = {
+  canonical: (attrs, name) => {
+    const lower = name.toLowerCase();
+    return [...attrs.keys()].find((k) => k.toLowerCase() === lower) ?? name;
+  },
+  hashPasswords: false,
+};
+
+/** Applies the modifications of one record to an entry's attributes (LDAP semantics). */
 async function applyModifications(
   no: number,
-  user: SsoUser,
+  dn: string,
+  attrs: Map<string, Values>,
   changes: readonly LdifModification[],
+  naming: Naming,
 ): Promise<Map<string, Values>> {
-  const attrs = toAttributes(user);
   for (const m of changes) {
-    const name = canonicalName(no, user.dn, m.attribute);
+    const name = naming.canonical(attrs, m.attribute);
     const values: Values = [];
     for (const v of m.values) {
-      values.push(
-        name === 'userPassword' && m.op !== 'delete' ? await storedPassword(no, user.dn, v) : v,
-      );
+      const hash = naming.hashPasswords && name === 'userPassword' && m.op !== 'delete';
+      values.push(hash ? await storedPassword(no, dn, v) : v);
     }
     const current = attrs.get(name) ?? [];
     switch (m.op) {
       case 'add': {
         for (const v of values) {
           if (current.some((c) => sameValue(c, v))) {
-            throw invalid(no, user.dn, name, `${name} already has the value to add`);
+            throw invalid(no, dn, name, `${name} already has the value to add`);
           }
         }
         attrs.set(name, [...current, ...values]);
@@ -167,14 +221,14 @@ async function applyModifications(
         else attrs.set(name, values);
         break;
       case 'delete': {
-        if (current.length === 0) throw invalid(no, user.dn, name, `${name} is absent`);
+        if (current.length === 0) throw invalid(no, dn, name, `${name} is absent`);
         if (values.length === 0) {
           attrs.delete(name);
           break;
         }
         const left = current.filter((c) => !values.some((v) => sameValue(c, v)));
         if (current.length - left.length !== values.length) {
-          throw invalid(no, user.dn, name, `${name} lacks a value to delete`);
+          throw invalid(no, dn, name, `${name} lacks a value to delete`);
         }
         if (left.length === 0) attrs.delete(name);
         else attrs.set(name, left);
@@ -218,16 +272,32 @@ type Step =
       readonly changes: UserChanges | undefined;
       readonly unlock: boolean;
     }
-  | { readonly kind: 'delete'; readonly dn: UserDn };
+  | { readonly kind: 'delete'; readonly dn: UserDn }
+  | { readonly kind: 'addEntry'; readonly entry: AccessEntry }
+  | { readonly kind: 'replaceEntry'; readonly entry: AccessEntry }
+  | { readonly kind: 'deleteEntry'; readonly dn: string };
+
+const parentKeyOf = (dn: string): string | undefined => {
+  const p = parentDn(dn);
+  return p === undefined ? undefined : dnKey(p);
+};
 
 /** The store as it will be after the records validated so far. */
 class Overlay {
   readonly #users: UserRepository;
+  readonly #access: AccessControlRepository;
   /** By DN key: the user after earlier records, or null when an earlier record deleted it. */
   readonly #changed = new Map<string, SsoUser | null>();
-  constructor(users: UserRepository) {
+  /** Every access-control entry by `dnKey`, read once and then kept up to date. */
+  #entries: Map<string, AccessEntry> | undefined;
+  /** The DNs of the stored users, read on the first delete of an entry. */
+  #storedUserDns: string[] | undefined;
+
+  constructor(users: UserRepository, access: AccessControlRepository) {
     this.#users = users;
+    this.#access = access;
   }
+
   async get(dn: string): Promise<SsoUser | undefined> {
     const k = key(dn);
     if (this.#changed.has(k)) return this.#changed.get(k) ?? undefined;
@@ -247,76 +317,229 @@ class Overlay {
     const sk = key(stored.dn);
     return sk !== k && !this.#changed.has(sk);
   }
+
+  async entries(): Promise<Map<string, AccessEntry>> {
+    this.#entries ??= new Map((await this.#access.list()).map((e) => [dnKey(e.dn), e]));
+    return this.#entries;
+  }
+  async entry(dn: string): Promise<AccessEntry | undefined> {
+    return (await this.entries()).get(dnKey(dn));
+  }
+  /** The entry other than `entry` itself that holds its role name or site address. */
+  async nameHolder(entry: AccessEntry): Promise<AccessEntry | undefined> {
+    const name = uniqueNameOf(entry);
+    if (name === undefined) return undefined;
+    const k = dnKey(entry.dn);
+    for (const [other, e] of await this.entries()) {
+      if (other !== k && uniqueNameOf(e) === name) return e;
+    }
+    return undefined;
+  }
+  /** The DN of one entry (access-control entry or user) right below `dn`, if any. */
+  async child(dn: string): Promise<string | undefined> {
+    const k = dnKey(dn);
+    for (const e of (await this.entries()).values()) {
+      if (parentKeyOf(e.dn) === k) return e.dn;
+    }
+    for (const u of this.#changed.values()) {
+      if (u !== null && parentKeyOf(u.dn) === k) return u.dn;
+    }
+    if (this.#storedUserDns === undefined) {
+      const dns: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await this.#users.listUsers({ cursor, limit: 1000 });
+        dns.push(...page.items.map((u) => u.dn));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      this.#storedUserDns = dns;
+    }
+    return this.#storedUserDns.find((d) => !this.#changed.has(key(d)) && parentKeyOf(d) === k);
+  }
 }
 
 function exists(no: number, dn: string, why: string): SsoError {
   return new SsoError('SSO_USER_EXISTS', `record ${no} (${dn}): ${why}`);
 }
 
+function entryExists(no: number, dn: string, why: string): SsoError {
+  return new SsoError('SSO_ENTRY_EXISTS', `record ${no} (${dn}): ${why}`);
+}
+
+function badParent(no: number, dn: string, why: string): SsoError {
+  return new SsoError('SSO_ENTRY_PARENT_INVALID', `record ${no} (${dn}): ${why}`);
+}
+
+function notFound(no: number, dn: string): SsoError {
+  return new SsoError('SSO_USER_NOT_FOUND', `record ${no}: no user or other entry ${dn}`);
+}
+
+/**
+ * Where an entry may sit: under nothing known, a container, or (a resource only) a site; never
+ * under a user. The parent may come from the store or from an earlier record.
+ */
+async function checkParent(
+  no: number,
+  overlay: Overlay,
+  child: AccessEntry | SsoUser,
+): Promise<void> {
+  const parent = parentDn(child.dn);
+  if (parent === undefined) return;
+  const user = await overlay.get(parent);
+  if (user !== undefined) throw badParent(no, child.dn, `the parent ${user.dn} is a user`);
+  const entry = await overlay.entry(parent);
+  const problem =
+    'kind' in child
+      ? parentProblem(child, entry)
+      : entry === undefined || entry.kind === 'container'
+        ? undefined
+        : `a user sits under a container, not under a ${entry.kind} (${entry.dn})`;
+  if (problem !== undefined) throw badParent(no, child.dn, problem);
+}
+
+async function planAdd(no: number, r: LdifAddRecord, overlay: Overlay): Promise<Step> {
+  const classes = r.attributes
+    .filter((a) => a.name.toLowerCase() === 'objectclass')
+    .map((a) => a.value);
+  if (classes.some(isSsoUserClass)) {
+    const user = parseUser(no, r.dn, await addAttributes(no, r));
+    if ((await overlay.get(r.dn)) !== undefined) throw exists(no, r.dn, 'the DN exists');
+    const taken = await overlay.entry(r.dn);
+    if (taken !== undefined) throw entryExists(no, r.dn, `the DN is a ${taken.kind}`);
+    if (await overlay.uidTaken(user.uid, r.dn)) {
+      throw exists(no, r.dn, `uid ${JSON.stringify(user.uid)} is taken`);
+    }
+    await checkParent(no, overlay, user);
+    overlay.set(r.dn, user);
+    return { kind: 'add', user };
+  }
+  const entry = parseEntry(no, r.dn, entryAttributes(r));
+  if ((await overlay.entry(r.dn)) !== undefined) throw entryExists(no, r.dn, 'the DN exists');
+  if ((await overlay.get(r.dn)) !== undefined) throw entryExists(no, r.dn, 'the DN is a user');
+  const holder = await overlay.nameHolder(entry);
+  if (holder !== undefined) {
+    const what = entry.kind === 'site' ? `${entry.host}:${entry.port}` : `the name of ${holder.dn}`;
+    throw entryExists(no, r.dn, `${what} is taken (by ${holder.dn})`);
+  }
+  await checkParent(no, overlay, entry);
+  (await overlay.entries()).set(dnKey(r.dn), entry);
+  return { kind: 'addEntry', entry };
+}
+
+async function planModifyUser(
+  no: number,
+  r: LdifModifyRecord,
+  before: SsoUser,
+  overlay: Overlay,
+): Promise<Step> {
+  const attrs = await applyModifications(
+    no,
+    before.dn,
+    toAttributes(before),
+    r.changes,
+    userNaming(no, before.dn),
+  );
+  const after = parseUser(no, before.dn, attrs);
+  if (after.uid !== before.uid && (await overlay.uidTaken(after.uid, before.dn))) {
+    throw exists(no, r.dn, `uid ${JSON.stringify(after.uid)} is taken`);
+  }
+  // The port changes the lockout attributes only through its lockout methods: a record
+  // may clear the lockout state (unlock), not set it.
+  const lockoutChanged =
+    after.ssoFailureCount !== before.ssoFailureCount ||
+    after.ssoUserStatus !== before.ssoUserStatus ||
+    after.ssoLockTimeStamp?.getTime() !== before.ssoLockTimeStamp?.getTime();
+  if (
+    lockoutChanged &&
+    (after.ssoFailureCount !== 0 ||
+      after.ssoUserStatus !== 'good' ||
+      after.ssoLockTimeStamp !== undefined)
+  ) {
+    throw invalid(
+      no,
+      r.dn,
+      'ssoUserStatus',
+      'the lockout attributes (ssoFailureCount, ssoUserStatus, ssoLockTimeStamp) can only be cleared',
+    );
+  }
+  const touchesOthers = r.changes.some(
+    (m) => !LOCKOUT_ATTRIBUTES.has(canonicalName(no, r.dn, m.attribute).toLowerCase()),
+  );
+  overlay.set(before.dn, after);
+  return {
+    kind: 'modify',
+    dn: before.dn,
+    changes: touchesOthers ? modifiable(after) : undefined,
+    unlock: lockoutChanged,
+  };
+}
+
+async function planModifyEntry(
+  no: number,
+  r: LdifModifyRecord,
+  before: AccessEntry,
+  overlay: Overlay,
+): Promise<Step> {
+  const attrs = await applyModifications(
+    no,
+    before.dn,
+    new Map<string, Values>(accessEntryAttributes(before)),
+    r.changes,
+    ENTRY_NAMING,
+  );
+  const after = parseEntry(no, before.dn, attrs);
+  if (after.kind !== before.kind) {
+    throw invalid(no, r.dn, 'objectClass', `a ${before.kind} cannot become a ${after.kind}`);
+  }
+  const holder = await overlay.nameHolder(after);
+  if (holder !== undefined) throw entryExists(no, r.dn, `the name is taken by ${holder.dn}`);
+  (await overlay.entries()).set(dnKey(before.dn), after);
+  return { kind: 'replaceEntry', entry: after };
+}
+
 /** Validates every record (no writes) and returns the steps to apply in order. */
-async function plan(records: readonly LdifRecord[], users: UserRepository): Promise<Step[]> {
-  const overlay = new Overlay(users);
+async function plan(
+  records: readonly LdifRecord[],
+  users: UserRepository,
+  access: AccessControlRepository,
+): Promise<Step[]> {
+  const overlay = new Overlay(users, access);
   const steps: Step[] = [];
   for (const [i, r] of records.entries()) {
     const no = i + 1;
     switch (r.changetype) {
-      case 'add': {
-        const user = parseUser(no, r.dn, await addAttributes(no, r));
-        if ((await overlay.get(r.dn)) !== undefined) throw exists(no, r.dn, 'the DN exists');
-        if (await overlay.uidTaken(user.uid, r.dn)) {
-          throw exists(no, r.dn, `uid ${JSON.stringify(user.uid)} is taken`);
-        }
-        overlay.set(r.dn, user);
-        steps.push({ kind: 'add', user });
+      case 'add':
+        steps.push(await planAdd(no, r, overlay));
         break;
-      }
       case 'modify': {
-        const before = await overlay.get(r.dn);
-        if (before === undefined) {
-          throw new SsoError('SSO_USER_NOT_FOUND', `record ${no}: no user ${r.dn}`);
+        const user = await overlay.get(r.dn);
+        if (user !== undefined) {
+          steps.push(await planModifyUser(no, r, user, overlay));
+          break;
         }
-        const after = parseUser(no, before.dn, await applyModifications(no, before, r.changes));
-        if (after.uid !== before.uid && (await overlay.uidTaken(after.uid, before.dn))) {
-          throw exists(no, r.dn, `uid ${JSON.stringify(after.uid)} is taken`);
-        }
-        // The port changes the lockout attributes only through its lockout methods: a record
-        // may clear the lockout state (unlock), not set it.
-        const lockoutChanged =
-          after.ssoFailureCount !== before.ssoFailureCount ||
-          after.ssoUserStatus !== before.ssoUserStatus ||
-          after.ssoLockTimeStamp?.getTime() !== before.ssoLockTimeStamp?.getTime();
-        if (
-          lockoutChanged &&
-          (after.ssoFailureCount !== 0 ||
-            after.ssoUserStatus !== 'good' ||
-            after.ssoLockTimeStamp !== undefined)
-        ) {
-          throw invalid(
-            no,
-            r.dn,
-            'ssoUserStatus',
-            'the lockout attributes (ssoFailureCount, ssoUserStatus, ssoLockTimeStamp) can only be cleared',
-          );
-        }
-        const touchesOthers = r.changes.some(
-          (m) => !LOCKOUT_ATTRIBUTES.has(canonicalName(no, r.dn, m.attribute).toLowerCase()),
-        );
-        overlay.set(before.dn, after);
-        steps.push({
-          kind: 'modify',
-          dn: before.dn,
-          changes: touchesOthers ? modifiable(after) : undefined,
-          unlock: lockoutChanged,
-        });
+        const entry = await overlay.entry(r.dn);
+        if (entry === undefined) throw notFound(no, r.dn);
+        steps.push(await planModifyEntry(no, r, entry, overlay));
         break;
       }
       case 'delete': {
-        const before = await overlay.get(r.dn);
-        if (before === undefined) {
-          throw new SsoError('SSO_USER_NOT_FOUND', `record ${no}: no user ${r.dn}`);
+        const user = await overlay.get(r.dn);
+        if (user !== undefined) {
+          overlay.set(user.dn, null);
+          steps.push({ kind: 'delete', dn: user.dn });
+          break;
         }
-        overlay.set(before.dn, null);
-        steps.push({ kind: 'delete', dn: before.dn });
+        const entry = await overlay.entry(r.dn);
+        if (entry === undefined) throw notFound(no, r.dn);
+        const below = await overlay.child(entry.dn);
+        if (below !== undefined) {
+          throw new SsoError(
+            'SSO_ENTRY_HAS_CHILDREN',
+            `record ${no} (${r.dn}): ${below} is below it; delete it first`,
+          );
+        }
+        (await overlay.entries()).delete(dnKey(entry.dn));
+        steps.push({ kind: 'deleteEntry', dn: entry.dn });
         break;
       }
       default: {
@@ -328,11 +551,12 @@ async function plan(records: readonly LdifRecord[], users: UserRepository): Prom
   return steps;
 }
 
-async function importLdif(text: string, users: UserRepository): Promise<CommandResult> {
+async function importLdif(text: string, services: ManagementServices): Promise<CommandResult> {
+  const { users, accessControl } = services;
   // Parse and validate everything first: any error here leaves the store untouched.
   const records = parseLdif(text);
-  const steps = await plan(records, users);
-  // The port has no transaction: a storage failure part-way through leaves the earlier steps
+  const steps = await plan(records, users, accessControl);
+  // The ports have no transaction: a storage failure part-way through leaves the earlier steps
   // applied (they were all validated, so only an I/O or concurrent-change failure can do so).
   let added = 0;
   let modified = 0;
@@ -352,6 +576,18 @@ async function importLdif(text: string, users: UserRepository): Promise<CommandR
         await users.delete(s.dn);
         deleted++;
         break;
+      case 'addEntry':
+        await accessControl.add(s.entry);
+        added++;
+        break;
+      case 'replaceEntry':
+        await accessControl.replace(s.entry);
+        modified++;
+        break;
+      case 'deleteEntry':
+        await accessControl.delete(s.dn);
+        deleted++;
+        break;
       default: {
         const never: never = s;
         return never;
@@ -366,21 +602,37 @@ async function importLdif(text: string, users: UserRepository): Promise<CommandR
   };
 }
 
-/** Every user, in the repository's order, as LDIF add records. */
-async function exportRecords(users: UserRepository): Promise<LdifAddRecord[]> {
+function addRecord(dn: string, attributes: Map<string, Values>): LdifAddRecord {
+  return {
+    changetype: 'add',
+    dn,
+    attributes: [...attributes].flatMap(([name, values]) =>
+      values.map((value) => ({ name, value })),
+    ),
+  };
+}
+
+/** Export order of the access-control kinds: every parent before its children. */
+const EXPORT_ORDER = ['container', 'site', 'role', 'roleSet', 'resource'] as const;
+
+/**
+ * Every entry as LDIF add records: containers (shallowest first), sites, roles, role sets,
+ * resources, then users; within a kind in the repositories' order.
+ */
+async function exportRecords(services: ManagementServices): Promise<LdifAddRecord[]> {
   const out: LdifAddRecord[] = [];
+  const entries = await services.accessControl.list();
+  for (const kind of EXPORT_ORDER) {
+    const ofKind = entries
+      .filter((e) => e.kind === kind)
+      .map((e, i) => ({ e, i, depth: dnDepth(e.dn) }))
+      .sort((a, b) => a.depth - b.depth || a.i - b.i);
+    for (const { e } of ofKind) out.push(addRecord(e.dn, accessEntryAttributes(e)));
+  }
   let cursor: string | undefined;
   do {
-    const page = await users.listUsers({ cursor, limit: 1000 });
-    for (const u of page.items) {
-      out.push({
-        changetype: 'add',
-        dn: u.dn,
-        attributes: [...toAttributes(u)].flatMap(([name, values]) =>
-          values.map((value) => ({ name, value })),
-        ),
-      });
-    }
+    const page = await services.users.listUsers({ cursor, limit: 1000 });
+    for (const u of page.items) out.push(addRecord(u.dn, toAttributes(u)));
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return out;
@@ -392,13 +644,14 @@ export const MAX_LDIF_BYTES = DEFAULT_LDIF_LIMITS.maxBytes;
 export const USER_COMMANDS: Record<string, ManagementCommand> = {
   'import-ldif': {
     maxBodyBytes: MAX_LDIF_BYTES + 64 * 1024,
-    summary: 'add, modify and delete SSO users from an LDIF file (all records or none validated)',
+    summary:
+      'add, modify and delete SSO users, roles, role sets, sites, resources and containers from an LDIF file (all records or none validated)',
     spec: {
       options: {
         file: {
           kind: 'string',
           arg: 'FILE',
-          help: 'the LDIF file (content or change records of ssoUser entries)',
+          help: 'the LDIF file (content or change records; see docs/ldif.md for the entries accepted)',
           required: true,
           file: 'read',
           maxBytes: MAX_LDIF_BYTES,
@@ -408,11 +661,12 @@ export const USER_COMMANDS: Record<string, ManagementCommand> = {
     run: async (a, ctx) => {
       const text = str(a, 'file');
       if (text === undefined) throw new UsageError('-file FILE is required');
-      return importLdif(text, ctx.services.users);
+      return importLdif(text, ctx.services);
     },
   },
   'export-ldif': {
-    summary: 'write every SSO user as LDIF (passwords as their stored hashes)',
+    summary:
+      'write every SSO repository entry as LDIF, parents first (passwords as their stored hashes)',
     spec: {
       options: {
         file: {
@@ -424,7 +678,7 @@ export const USER_COMMANDS: Record<string, ManagementCommand> = {
       },
     },
     run: async (a, ctx) => {
-      const records = await exportRecords(ctx.services.users);
+      const records = await exportRecords(ctx.services);
       const text = formatLdif(records);
       return str(a, 'file') === undefined
         ? { output: { kind: 'text', text } }

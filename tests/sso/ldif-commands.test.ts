@@ -278,7 +278,10 @@ dn: cn=admins,ou=groups,o=example
 objectClass: groupOfNames
 cn: admins
 `,
-      isSso('SSO_ATTRIBUTE_INVALID', 'record 2 (cn=admins,ou=groups,o=example): only ssoUser'),
+      isSso(
+        'SSO_ATTRIBUTE_INVALID',
+        'record 2 (cn=admins,ou=groups,o=example): objectClass: groupOfNames is not supported',
+      ),
     );
     s.close();
   });
@@ -372,7 +375,7 @@ changetype: delete
     await rejectsUnchanged(
       s,
       `dn: ${BOB}\nchangetype: modify\ndelete: objectClass\nobjectClass: ssoUser\n-\n`,
-      isSso('SSO_ATTRIBUTE_INVALID', 'only ssoUser'),
+      isSso('SSO_ATTRIBUTE_INVALID', 'must keep objectClass ssoUser'),
     );
     s.close();
   });

@@ -11,6 +11,12 @@ export const SSO_ERROR_CODES = {
   SSO_LOCKOUT_POLICY_INVALID: 'a lockout policy value is out of range',
   SSO_USER_NOT_FOUND: 'no user has that DN',
   SSO_USER_EXISTS: 'a user with that DN or uid exists already',
+  SSO_ENTRY_NOT_FOUND: 'no access-control entry has that DN',
+  SSO_ENTRY_EXISTS:
+    'an access-control entry with that DN, role name or site address exists already',
+  SSO_ENTRY_PARENT_INVALID: 'an entry cannot sit under its parent (a resource needs a site)',
+  SSO_ENTRY_HAS_CHILDREN: 'an entry with entries below it cannot be deleted',
+  SSO_SERVICE_ID_UNWRAP_FAILED: 'the stored service ID cannot be unwrapped with the KEK',
 } as const;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;

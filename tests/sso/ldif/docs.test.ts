@@ -13,14 +13,19 @@ describe('docs/ldif.md', () => {
       assert.ok(doc.includes(`| \`${code}\` | ${meaning} |`), code);
     }
   });
-  it('every ldif example parses: an add, a modify and a delete', () => {
+  it('every ldif example parses: a directory tree, an add, a modify and a delete', () => {
     const blocks = [...doc.matchAll(/```ldif\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    assert.equal(blocks.length, 3);
+    assert.equal(blocks.length, 4);
     const kinds = blocks.map((b) =>
       parseLdif(b)
         .map((r) => r.changetype)
         .join(),
     );
-    assert.deepEqual(kinds, ['add', 'modify', 'delete']);
+    assert.deepEqual(kinds, [
+      'add,add,add,add,add,add,add,add,add,add,add',
+      'add',
+      'modify',
+      'delete',
+    ]);
   });
 });
