@@ -12,6 +12,7 @@ import {
   X509Certificate as NodeX509,
 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { SUBJECT_ATTRIBUTE_OIDS } from './client-certificate.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -27,12 +28,33 @@ export interface IssuedCertificate {
   readonly key: string;
 }
 
+/** Subject attributes {@link CertificateRequest.subjectAttributes} can add, with their OIDs. */
+export const REQUEST_SUBJECT_ATTRIBUTE_OIDS = {
+  ...SUBJECT_ATTRIBUTE_OIDS,
+  o: '2.5.4.10',
+  ou: '2.5.4.11',
+} as const;
+export type RequestSubjectAttribute = keyof typeof REQUEST_SUBJECT_ATTRIBUTE_OIDS;
+
 export interface CertificateRequest {
   readonly commonName: string;
+  /**
+   * More subject attributes, each its own RDN, after the CN in RFC 4514 order (most specific
+   * first): commonName `Alice` with `[{type: 'ou', value: 'People'}, {type: 'o', value:
+   * 'Example'}]` gives `CN=Alice,OU=People,O=Example`. They never replace the CN: a `cn` entry
+   * adds a second CN value. `mail` is written as the PKCS#9 emailAddress (IA5String); other
+   * values as PrintableString when they fit it, else UTF8String.
+   */
+  readonly subjectAttributes?: readonly {
+    readonly type: RequestSubjectAttribute;
+    readonly value: string;
+  }[];
   /** DNS names for subjectAltName. */
   readonly dns?: readonly string[];
   /** IP addresses for subjectAltName. */
   readonly ips?: readonly string[];
+  /** E-mail addresses for subjectAltName (rfc822Name). */
+  readonly emails?: readonly string[];
   /** Extended key usages: server, client or both. */
   readonly usage: 'server' | 'client' | 'server+client';
   /** Validity in days from now (default 825, the CA/B limit browsers once enforced). */
@@ -151,8 +173,32 @@ function sans(req: CertificateRequest): x509.Extension[] {
   const names = [
     ...(req.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(req.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(req.emails ?? []).map((value) => ({ type: 'email' as const, value })),
   ];
   return names.length ? [new x509.SubjectAlternativeNameExtension(names)] : [];
+}
+
+/**
+ * The subject of a leaf: built from typed values rather than a DN string, because
+ * @peculiar/x509's DN-string parser drops values holding a newline. For a CN alone the encoding
+ * is the one the string `CN=…` gave (PrintableString when it fits, else UTF8String).
+ */
+function subjectName(req: CertificateRequest): x509.Name {
+  const attributes = [
+    { type: 'cn' as const, value: req.commonName },
+    ...(req.subjectAttributes ?? []),
+  ];
+  return new x509.Name(
+    attributes.toReversed().map(({ type, value }) => ({
+      [REQUEST_SUBJECT_ATTRIBUTE_OIDS[type]]: [
+        type === 'mail'
+          ? { ia5String: value }
+          : x509.Name.isPrintableString(value)
+            ? { printableString: value }
+            : { utf8String: value },
+      ],
+    })),
+  );
 }
 
 function ekus(usage: CertificateRequest['usage']): string[] {
@@ -181,7 +227,7 @@ export async function issueCertificate(
   const keys = await keyPair(algorithm);
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: `CN=${dnValue(req.commonName)}`,
+    subject: subjectName(req),
     issuer: ca.certificate.subject,
     ...validity(req.days ?? 825, req.notBefore),
     publicKey: keys.publicKey,
@@ -204,7 +250,7 @@ export async function selfSigned(req: CertificateRequest): Promise<IssuedCertifi
   const keys = await keyPair(algorithm);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: `CN=${dnValue(req.commonName)}`,
+    name: subjectName(req),
     ...validity(req.days ?? 825, req.notBefore),
     keys,
     signingAlgorithm: ALGORITHMS[algorithm].sign,
