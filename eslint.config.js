@@ -16,6 +16,13 @@ const layers = [
   { from: 'src/sso/core', allow: ['src/sso/ports'], packages: [] },
   { from: 'src/sso/ports', allow: ['src/sso/core'], packages: [] },
   { from: 'src/sso/ldif', allow: [], packages: [] },
+  // The SSO roles as services: the domain, its ports and the access-log records they write.
+  {
+    from: 'src/sso/servers',
+    allow: ['src/sso/core', 'src/sso/ports', 'src/logs'],
+    packages: [],
+    onlyThroughIndex: ['src/logs'],
+  },
   // The configuration schema and loader.
   { from: 'src/config', allow: [], packages: ['@sinclair/typebox'] },
   // SSO access-log records, formats, grammar and writer: node: built-ins only.
@@ -47,7 +54,11 @@ const layers = [
     ],
     onlyThroughIndex: ['src/kmip'],
   },
-  { from: 'src/http', allow: ['src/management', 'src/cli/args.ts'] },
+  {
+    from: 'src/http',
+    allow: ['src/management', 'src/sso/core', 'src/sso/servers', 'src/logs', 'src/cli/args.ts'],
+    onlyThroughIndex: ['src/logs'],
+  },
   { from: 'src/cli', allow: ['src/kmip', 'src/shared'], onlyThroughIndex: ['src/kmip'] },
   { from: 'src/main', allow: ['src'], onlyThroughIndex: ['src/kmip'] },
   { from: 'tests', allow: ['src', 'tests', 'package.json', 'docs'] },

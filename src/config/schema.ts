@@ -7,7 +7,7 @@
  * (shared/reference/sso-interstage.md §6). Bounds that other modules also enforce are duplicated
  * here as constants naming their source, so that this folder depends on nothing but TypeBox.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 
 /** `password-max-failure-count` upper bound (0 = never lock; src/sso/core/lockout.ts accepts ≥ 0). */
 export const MAX_FAILURE_COUNT_LIMIT = 999;
@@ -51,14 +51,22 @@ export const LISTEN_PATTERN =
   '^(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))' +
   ':(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)$';
 
-const enumOf = <const T extends readonly string[]>(
+/** A union of string literals whose static type is the union of `values` (not `string`). */
+type LiteralUnion<T extends readonly string[]> = TUnion<TLiteral<T[number]>[]>;
+
+const literals = <const T extends readonly string[]>(
   values: T,
-  options: { description: string; default: T[number] },
-) =>
+  options: { description: string; default?: T[number] },
+): LiteralUnion<T> =>
   Type.Union(
     values.map((v) => Type.Literal(v)),
     options,
   );
+
+const enumOf = <const T extends readonly string[]>(
+  values: T,
+  options: { description: string; default: T[number] },
+): LiteralUnion<T> => literals(values, options);
 
 const integer = (minimum: number, maximum: number, description: string, def: number) =>
   Type.Integer({ minimum, maximum, description, default: def });
@@ -90,6 +98,14 @@ export const ServerSchema = Type.Object(
           'PEM private key of the listener; relative to the data directory. Set together with `tls-cert-file`.',
       }),
     ),
+    'client-ca-file': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_PATH,
+        description:
+          'PEM file of the CA certificates trusted for client-certificate sign-on; relative to the data directory. Absent = certificate sign-on is off (the listener does not ask for client certificates).',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'The HTTPS listener.', default: {} },
 );
@@ -117,13 +133,9 @@ export const RepositorySchema = Type.Object(
       default: 'ou=users,dc=sekisho,dc=local',
     }),
     'alternative-uid-attribute': Type.Optional(
-      Type.String({
-        pattern: '^[A-Za-z][A-Za-z0-9-]{0,127}$',
-        maxLength: 128,
-        'x-format': 'LDAP attribute name',
-        'x-message': 'must be an LDAP attribute name',
+      literals(CERT_MAPPING_ATTRIBUTES, {
         description:
-          'Attribute searched for the user ID of password authentication instead of `uid`; absent = `uid`.',
+          'Attribute searched for the user ID of password authentication instead of `uid` (one of the attributes the repository indexes); absent = `uid`. The value must identify exactly one user.',
       }),
     ),
     'certificate-mapping-attribute': enumOf(CERT_MAPPING_ATTRIBUTES, {

@@ -30,9 +30,25 @@ export function tokenMatches(header: string | undefined, expected: string): bool
   return timingSafeEqual(digest(m?.[1] ?? ''), digest(expected)) && m !== null;
 }
 
-export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
+/**
+ * The HTTPS application every route lives on: TLS 1.2+, 1 MiB bodies, and the headers every
+ * response carries. With `clientCa`, clients are asked for a certificate (optional: verified
+ * against those CAs and judged by each route; see src/http/sso-app.ts).
+ */
+export function createHttpsApp(tls: {
+  readonly cert: string;
+  readonly key: string;
+  readonly clientCa?: string | undefined;
+}): FastifyInstance {
   const app = Fastify({
-    https: { cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' },
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      minVersion: 'TLSv1.2',
+      ...(tls.clientCa === undefined
+        ? {}
+        : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }),
+    },
     bodyLimit: 1024 * 1024,
     logger: false,
   });
@@ -42,9 +58,22 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
     reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
+  return app;
+}
 
+/** The management API alone on its own HTTPS app, with `/healthz` (tests, tools). */
+export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
+  const app = createHttpsApp(o.tls);
   app.get('/healthz', () => ({ status: 'ok' }));
+  registerManagementApi(app, o);
+  return app;
+}
 
+/** Adds `/rest/v1/` to an app. */
+export function registerManagementApi(
+  app: FastifyInstance,
+  o: Omit<ManagementApiOptions, 'tls'>,
+): void {
   // Authenticate before the body is read: an unauthenticated client cannot make us parse it.
   app.addHook('onRequest', (req, reply, done) => {
     if (!req.url.startsWith('/rest/v1') || tokenMatches(req.headers.authorization, o.adminToken)) {
@@ -110,6 +139,7 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
   );
 
   // Malformed JSON and wrong content types: fastify's own 4xx, with our error shape.
+  // (Routes registered in their own plugin context, like /sso/, keep their own handler.)
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status =
       err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -120,5 +150,4 @@ export function buildManagementApi(o: ManagementApiOptions): FastifyInstance {
           : { code: 'BAD_REQUEST', message: err.message },
     });
   });
-  return app;
 }

@@ -67,3 +67,17 @@ export {
   type AccessLogWriterOptions,
   type RotationMode,
 } from './writer.ts';
+export {
+  FileSystemLog,
+  MemorySystemLog,
+  SYSTEM_LOG_SEVERITIES,
+  SYSTEM_MESSAGES,
+  formatSystemLine,
+  systemLogTime,
+  systemMessageText,
+  type FileSystemLogOptions,
+  type SystemLog,
+  type SystemLogSeverity,
+  type SystemMessage,
+  type SystemMessageId,
+} from './system-log.ts';

@@ -671,6 +671,22 @@ export const SUPPLEMENTARY = {
       en: 'Have the user authenticate with a certificate.',
     },
   },
+  AUTH_INVALID_REQUEST: {
+    text: 'Invalid request',
+    logs: AUTH,
+    outcome: 'failed',
+    verified: false,
+    source:
+      'J-IAS12 #14 "Invalid request." (inter-authentication-server log; the authentication-server form is not seen)',
+    meaning: {
+      ja: '不正な要求を受け付けました(形式の誤ったフォーム、CSRFトークンの不一致、登録されていない戻り先URL、改ざんされたクレデンシャルなど)。',
+      en: 'An invalid request was received: a malformed form, a CSRF token that does not match, a return URL that is not a registered site, or a forged credential.',
+    },
+    action: {
+      ja: '同じクライアントから繰り返される場合は、攻撃の可能性を調査してください。',
+      en: 'If it repeats from the same client, investigate a possible attack.',
+    },
+  },
   ALREADY_AUTHENTICATED: {
     text: 'Already authenticated',
     logs: AUTH,

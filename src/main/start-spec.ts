@@ -2,6 +2,8 @@
 import type { CommandSpec } from '../cli/args.ts';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8443';
+/** The configuration file read from the data directory when `--config` is not given. */
+export const CONFIG_FILE = 'sekisho.json';
 
 export const startSpec: CommandSpec = {
   options: {
@@ -13,7 +15,12 @@ export const startSpec: CommandSpec = {
     listen: {
       kind: 'string',
       arg: 'HOST:PORT',
-      help: `HTTPS listen address (default ${DEFAULT_LISTEN})`,
+      help: `HTTPS listen address (default: server.listen of the configuration, ${DEFAULT_LISTEN})`,
+    },
+    config: {
+      kind: 'string',
+      arg: 'FILE',
+      help: `configuration file (default DIR/${CONFIG_FILE} when it exists; see docs/config.md)`,
     },
   },
 };

@@ -1,15 +1,21 @@
 /**
- * `sekisho start`: every role in one process on the embedded store. Today: the key-server
- * manager (validation timer, event log, KEK) and the management REST API over HTTPS; the
- * SSO roles join it in later issues. At first start it makes a private CA and the HTTPS
- * certificate, the system certificate, the administrator token and the local KEK file.
+ * `sekisho start`: every role in one process on the embedded store, on one HTTPS port: the
+ * authentication server (`/sso/`), the repository server, the key-server manager (validation
+ * timer, event log, KEK), the management REST API (`/rest/v1/`), `/healthz` and `/metrics`.
+ * At first start it makes a private CA and the HTTPS certificate, the system certificate, the
+ * administrator token, the local KEK file and the first administrator (password printed once).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, str, UsageError } from '../cli/args.ts';
-import { DEFAULT_LISTEN, startSpec } from './start-spec.ts';
+import { ConfigError, loadConfig, type SekishoConfig } from '../config/index.ts';
+import { CONFIG_FILE, startSpec } from './start-spec.ts';
 import type { CommandContext } from '../cli/main.ts';
-import { buildManagementApi } from '../http/management-api.ts';
+import { createHttpsApp, registerManagementApi } from '../http/management-api.ts';
+import { Metrics } from '../http/metrics.ts';
+import { registerSsoApp } from '../http/sso-app.ts';
+import { createPasswordHasher } from '../sso/core/password.ts';
+import { ensureFirstAdministrator, openSso } from './sso.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
@@ -30,8 +36,21 @@ export async function start(
   { io, version }: CommandContext,
 ): Promise<number> {
   const args = parseArgs(argv, startSpec);
-  const listen = parseListen(str(args, 'listen') ?? DEFAULT_LISTEN);
   const dataDir = ensureDataDir(resolveDataDir(str(args, 'data-dir'), io.env));
+  const configFile =
+    str(args, 'config') ??
+    (existsSync(path.join(dataDir, CONFIG_FILE)) ? path.join(dataDir, CONFIG_FILE) : undefined);
+  let config: SekishoConfig;
+  try {
+    config = loadConfig(configFile === undefined ? {} : { file: configFile });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr(`sekisho start: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const listen = parseListen(str(args, 'listen') ?? config.server.listen);
   const running = readRunInfo(dataDir);
   if (running) {
     io.stderr(
@@ -40,6 +59,21 @@ export async function start(
     return 1;
   }
   const pki = await ensureDevPki(dataDir);
+  const fromData = (f: string): string => path.resolve(dataDir, f);
+  let tls: { cert: string; key: string; clientCa: string | undefined };
+  try {
+    tls = {
+      cert: readFileSync(fromData(config.server['tls-cert-file'] ?? pki.serverCert), 'utf8'),
+      key: readFileSync(fromData(config.server['tls-key-file'] ?? pki.serverKey), 'utf8'),
+      clientCa:
+        config.server['client-ca-file'] === undefined
+          ? undefined
+          : readFileSync(fromData(config.server['client-ca-file']), 'utf8'),
+    };
+  } catch (e) {
+    io.stderr(`sekisho start: cannot read a TLS file: ${(e as Error).message}\n`);
+    return 1;
+  }
   const services = openServices(dataDir);
   await ensureSystemCertificate(services.manager.store);
   const token = ensureAdminToken(dataDir);
@@ -47,20 +81,46 @@ export async function start(
   await services.kek.read().catch((e: unknown) => {
     io.stderr(`sekisho start: the KEK could not be read: ${(e as Error).message}\n`);
   });
-  const api = buildManagementApi({
+  const hasher = createPasswordHasher();
+  const metrics = new Metrics();
+  const holder: { address?: string } = {};
+  const sso = openSso({
+    dataDir,
+    config,
     services,
+    metrics,
+    hasher,
+    repositoryAddress: () => holder.address,
+    stderr: (line) => {
+      io.stderr(line);
+    },
+  });
+  const adminPassword = await ensureFirstAdministrator(dataDir, config, services, hasher);
+  const api = createHttpsApp(tls);
+  api.addHook('onResponse', (req, reply, done) => {
+    const area = /^\/(sso|rest|repository)\//.exec(req.url)?.[1] ?? 'other';
+    metrics.httpRequests.inc([area, `${Math.floor(reply.statusCode / 100)}xx`]);
+    done();
+  });
+  api.get('/healthz', () => ({ status: 'ok' }));
+  api.get('/metrics', (_req, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+  );
+  registerManagementApi(api, {
+    services: { ...services, sso: sso.repository },
     adminToken: token,
-    tls: { cert: readFileSync(pki.serverCert, 'utf8'), key: readFileSync(pki.serverKey, 'utf8') },
     onInternalError: (e, command) => {
       io.stderr(
         `sekisho: internal error in ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       );
     },
   });
+  registerSsoApp(api, sso.app);
   let address: string;
   try {
     address = await api.listen({ host: listen.host, port: listen.port });
   } catch (e) {
+    await sso.close();
     services.close();
     io.stderr(
       `sekisho start: cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message}\n`,
@@ -68,6 +128,7 @@ export async function start(
     return 1;
   }
   const url = new URL(address);
+  holder.address = url.hostname.replace(/^\[|\]$/g, '');
   writeRunInfo(dataDir, { pid: process.pid, url: url.toString(), caCertPath: pki.caCert });
   services.manager.startTimer({
     onError: (e) => {
@@ -77,8 +138,18 @@ export async function start(
   io.stdout(
     [
       `Sekisho ${version} started (data in ${dataDir})`,
+      `  sign-on         ${url.origin}/sso/signon`,
       `  management API  ${url.origin}/rest/v1/   (CA: ${pki.caCert}; token: ${path.join(dataDir, 'run', 'admin-token')})`,
-      `  health          ${url.origin}/healthz`,
+      `  health          ${url.origin}/healthz   metrics ${url.origin}/metrics`,
+      `  access logs     ${sso.logDir}`,
+      ...(configFile === undefined ? [] : [`  configuration   ${configFile}`]),
+      ...(adminPassword === undefined
+        ? []
+        : [
+            '',
+            `  First administrator: user ID "admin", password ${adminPassword}`,
+            '  (shown this once; change it with import-ldif, see docs/sso.md)',
+          ]),
       ...(kekState.keyServerEnabled
         ? ['  key-encryption key: on the key servers']
         : [
@@ -98,6 +169,7 @@ export async function start(
   removeRunInfo(dataDir);
   await services.manager.stopTimer();
   await api.close();
+  await sso.close();
   services.close();
   io.stdout(`stopped (${signal})\n`);
   return 0;

@@ -30,6 +30,7 @@ import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from '
 import type { CommandContext } from './context.ts';
 import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
+import { SSO_COMMANDS } from './sso-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -215,6 +216,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...typeCommands(typeOf('ciphertrustmanager')),
   ...typeCommands(typeOf('kmip')),
   ...USER_COMMANDS,
+  ...SSO_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
+import type { TSchema } from '@sinclair/typebox';
 import {
   ConfigSchema,
   defaultConfig,
@@ -19,7 +20,7 @@ describe('docs/config.md', () => {
   });
   it('has a row for every setting, with its default', () => {
     for (const [section, schema] of Object.entries(ConfigSchema.properties)) {
-      for (const [key, child] of Object.entries(schema.properties)) {
+      for (const [key, child] of Object.entries<TSchema>(schema.properties)) {
         const d: unknown = child.default;
         const shown = d === undefined ? '(not set)' : `\`${JSON.stringify(d)}\``;
         assert.ok(doc.includes(`| \`${section}.${key}\` | `), `${section}.${key}`);
@@ -33,7 +34,7 @@ describe('docs/config.md', () => {
       assert.equal(typeof schema.description, 'string');
       assert.equal(schema.additionalProperties, false);
       const required = new Set<string>(schema.required);
-      for (const [key, child] of Object.entries(schema.properties)) {
+      for (const [key, child] of Object.entries<TSchema>(schema.properties)) {
         assert.equal(typeof child.description, 'string', key);
         assert.equal(child.default !== undefined, required.has(key), key);
       }

@@ -153,8 +153,8 @@ describe('sections', () => {
       'repository.cause-notification: must be true or false',
     );
     assert.equal(
-      r({ 'alternative-uid-attribute': '1uid' }),
-      'repository.alternative-uid-attribute: must be an LDAP attribute name',
+      r({ 'alternative-uid-attribute': 'sAMAccountName' }),
+      'repository.alternative-uid-attribute: must be one of cn, mail, employeeNumber, uid, serialNumber, dnQualifier',
     );
     assert.equal(r({ 'user-search-base': '' }), 'repository.user-search-base: must not be empty');
     assert.equal(r({ 'user-search-base': 7 }), 'repository.user-search-base: must be a string');

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import { RESULT_TOKENS, SUPPLEMENTARY, parseAccessLine } from '../../src/logs/index.ts';
+import {
+  RESULT_TOKENS,
+  SUPPLEMENTARY,
+  SYSTEM_MESSAGES,
+  parseAccessLine,
+} from '../../src/logs/index.ts';
 
 const doc = readFileSync(new URL('../../docs/logs.md', import.meta.url), 'utf8');
 
@@ -19,6 +24,16 @@ describe('docs/logs.md', () => {
       assert.ok(
         doc.includes(`| \`${token} {succeeded\\|failed}.\` | ${e.logs.join(', ')} | ${e.status} |`),
         token,
+      );
+    }
+  });
+  it('lists every system-log message with its severity and text', () => {
+    for (const [id, m] of Object.entries(SYSTEM_MESSAGES)) {
+      assert.ok(
+        doc.includes(
+          `| \`${id}\` | ${m.severity} | \`${m.text}\` | ${m.verified ? 'yes' : 'no'} |`,
+        ),
+        id,
       );
     }
   });

@@ -1,0 +1,209 @@
+/**
+ * Wires the SSO roles of `sekisho start`: the repository server and the authentication server
+ * on the embedded store, their access logs and the system log in DATA_DIR/logs (or the
+ * configured directory), the service ID wrapped by the KEK, and the first administrator.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SekishoConfig } from '../config/index.ts';
+import { kcvOf } from '../keyservers/kek.ts';
+import {
+  AccessLogWriter,
+  FileSystemLog,
+  formatAccessLine,
+  type AccessRecord,
+  type SystemLog,
+} from '../logs/index.ts';
+import { describeCertificate } from '../pki/client-certificate.ts';
+import { siteForUrl } from '../sso/core/access-control.ts';
+import { deriveKeys } from '../sso/core/credential.ts';
+import { lockoutPolicy } from '../sso/core/lockout.ts';
+import { createPasswordHasher, type PasswordHasher } from '../sso/core/password.ts';
+import { ServiceIdService } from '../sso/core/service-id.ts';
+import { newSsoUser } from '../sso/core/user.ts';
+import { AuthenticationServer } from '../sso/servers/authentication-server.ts';
+import { RepositoryServer } from '../sso/servers/repository-server.ts';
+import { SqliteServiceIdStore } from '../storage/sqlite/service-id-store.ts';
+import type { SsoAppOptions, SsoKeys } from '../http/sso-app.ts';
+import type { Metrics } from '../http/metrics.ts';
+import type { OpenServices } from './services.ts';
+
+export const ACCESS_LOG_FILES = {
+  repository: 'repository-access.log',
+  authentication: 'authentication-access.log',
+} as const;
+export const SYSTEM_LOG_FILE = 'system.log';
+
+export interface SsoRoles {
+  readonly repository: RepositoryServer;
+  readonly authentication: AuthenticationServer;
+  readonly serviceId: ServiceIdService;
+  readonly systemLog: SystemLog;
+  readonly logDir: string;
+  readonly app: SsoAppOptions;
+  /** Resolves once every access-log line written so far is in its file. */
+  flush(): Promise<void>;
+  /** Flushes and closes the access logs: a clean stop loses no line. */
+  close(): Promise<void>;
+}
+
+export interface SsoWiring {
+  readonly dataDir: string;
+  readonly config: SekishoConfig;
+  readonly services: OpenServices;
+  readonly metrics: Metrics;
+  /** The listener's address, as the repository server's address in the authentication log. */
+  readonly repositoryAddress: () => string | undefined;
+  /** Standard error, for system-log lines. */
+  readonly stderr: (line: string) => void;
+  readonly hasher?: PasswordHasher;
+}
+
+export function openSso(w: SsoWiring): SsoRoles {
+  const { config, services } = w;
+  const logDir = path.resolve(w.dataDir, config.logs.directory);
+  mkdirSync(logDir, { recursive: true, mode: 0o750 });
+  const systemLog = new FileSystemLog({
+    path: path.join(logDir, SYSTEM_LOG_FILE),
+    echo: (line) => {
+      w.stderr(line + '\n');
+    },
+  });
+  const writer = (file: string): AccessLogWriter =>
+    new AccessLogWriter({
+      path: path.join(logDir, file),
+      maxBytes: config.logs['max-size'],
+      rotation: config.logs['save-mode'],
+      keep: config.logs.keep,
+      onError: (e) => {
+        systemLog.write('sso09003', path.join(logDir, file), e.message);
+      },
+    });
+  const logs = {
+    repository: writer(ACCESS_LOG_FILES.repository),
+    authentication: writer(ACCESS_LOG_FILES.authentication),
+  };
+  const write = (record: AccessRecord): void => {
+    const target = record.log === 'repository' ? logs.repository : logs.authentication;
+    target.append(formatAccessLine(record));
+  };
+
+  const r = config.repository;
+  const policy = lockoutPolicy({
+    maxFailureCount: r['password-max-failure-count'],
+    lockOutTimeMinutes: r['lock-out-time'] === 0 ? undefined : r['lock-out-time'],
+  });
+  const hasher = w.hasher ?? createPasswordHasher();
+  const repository = new RepositoryServer({
+    users: services.users,
+    hasher,
+    policy: () => policy,
+    certificateMappingAttribute: r['certificate-mapping-attribute'],
+    compareStoredCertificate: r['certificate-identification'] === 'compare-stored',
+    uidAttribute: r['alternative-uid-attribute'] ?? 'uid',
+    userSearchBase: r['user-search-base'],
+    log: (record) => {
+      write(record);
+      if (record.result.token === 'Modification' && record.supplementary === 'USER_LOCKED_UPDATE')
+        w.metrics.locks.inc();
+    },
+    systemLog,
+  });
+
+  const serviceId = new ServiceIdService({
+    store: new SqliteServiceIdStore(services.db),
+    kek: () => services.kek.current(),
+    kcvOf,
+  });
+  services.kek.onChange((oldKek, newKek) => serviceId.rewrap(oldKek, newKek));
+  let keys: { id: Uint8Array; keys: SsoKeys } | undefined;
+  const currentKeys = async (): Promise<SsoKeys> => {
+    let id: Uint8Array;
+    try {
+      id = await serviceId.current();
+    } catch (e) {
+      systemLog.write('sso09004', e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+    if (keys?.id !== id) keys = { id, keys: deriveKeys(id) };
+    return keys.keys;
+  };
+
+  const authentication = new AuthenticationServer({
+    repository: {
+      get address() {
+        return w.repositoryAddress();
+      },
+      authenticate: (req) => repository.authenticate(req),
+    },
+    credentialKey: async () => (await currentKeys()).credential,
+    defaultCredentialTtlMinutes: r['default-credential-ttl'],
+    log: write,
+  });
+
+  const app: SsoAppOptions = {
+    authentication,
+    keys: currentKeys,
+    registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
+    causeNotification: r['cause-notification'],
+    describeCertificate,
+    onSignOn: (method, ok) => {
+      w.metrics.signOns.inc([method, ok ? 'succeeded' : 'failed']);
+    },
+  };
+
+  return {
+    repository,
+    authentication,
+    serviceId,
+    systemLog,
+    logDir,
+    app,
+    flush: async () => {
+      await Promise.all([logs.repository.flush(), logs.authentication.flush()]);
+    },
+    close: async () => {
+      await Promise.all([logs.repository.close(), logs.authentication.close()]);
+    },
+  };
+}
+
+/** The first administrator's user ID. */
+export const ADMIN_UID = 'admin';
+/** The role that will open the web console (issue 7) and is given to the first administrator. */
+export const ADMIN_ROLE = 'sekisho-admin';
+const ADMIN_MARKER = 'admin-initialized';
+
+/**
+ * At the very first start: creates the user `admin` under the user search base with a random
+ * password, and returns that password so that it is printed once. Later starts return
+ * undefined, even if the user was deleted since (an operator's decision stays made).
+ */
+export async function ensureFirstAdministrator(
+  dataDir: string,
+  config: SekishoConfig,
+  services: OpenServices,
+  hasher: PasswordHasher,
+): Promise<string | undefined> {
+  const marker = path.join(dataDir, 'run', ADMIN_MARKER);
+  if (existsSync(marker)) return undefined;
+  const password = randomBytes(15).toString('base64url');
+  const dn = `uid=${ADMIN_UID},${config.repository['user-search-base']}`;
+  if ((await services.users.findByUid(ADMIN_UID)) === undefined) {
+    await services.users.add(
+      newSsoUser(dn, ADMIN_UID, {
+        cn: ['Sekisho administrator'],
+        sn: ['administrator'],
+        userPassword: await hasher.hashPassword(password),
+        ssoAuthType: 'basicAuth',
+        ssoRoleName: [ADMIN_ROLE],
+      }),
+    );
+  } else {
+    return undefined;
+  }
+  mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+  writeFileSync(marker, new Date().toISOString() + '\n', { mode: 0o600 });
+  return password;
+}

@@ -1,0 +1,337 @@
+/**
+ * The repository server (shared/reference/sso-interstage.md §1 "Components"): authenticates users
+ * on behalf of authentication servers against the SSO repository, keeps the lockout state, and
+ * writes the repository server's access log (§2, §3.1, §4.1) and the system log.
+ *
+ * One `authenticate` call is one request of an authentication server. It follows the protocol of
+ * src/sso/core/authenticate.ts: look the user up (by user ID and/or certificate), spend exactly
+ * one argon2id whenever a password was presented (the real one or a dummy: unknown users cost
+ * what known ones cost), decide with `decideAttempt`, then apply the lockout action through the
+ * repository's atomic operations, whose result — not the state read before — decides the
+ * supplementary information, so that 100 parallel wrong passwords lock the user exactly once.
+ *
+ * This process is the update system (更新系): lockout writes are its own, and each one is also
+ * recorded as a `Modification succeeded.` line with the update-system supplementary (seed 003).
+ */
+import type { SsoUser } from '../core/user.ts';
+import type { CertMappingAttribute } from '../core/user.ts';
+import type { AttemptOutcome, AuthSupplementaryId, LogResult } from '../core/authenticate.ts';
+import {
+  decideAttempt,
+  failureSupplementary,
+  presentedMethod,
+  shouldVerifyPassword,
+} from '../core/authenticate.ts';
+import type { LockoutPolicy } from '../core/lockout.ts';
+import type { PasswordHasher } from '../core/password.ts';
+import type { PresentedCertificate } from '../core/certificate-mapping.ts';
+import { mappingValue, matchStoredCertificate } from '../core/certificate-mapping.ts';
+import type { UserRepository } from '../ports/user-repository.ts';
+import type {
+  RepositoryRecord,
+  Supplementary,
+  SystemLog,
+  UserIdentification,
+} from '../../logs/index.ts';
+
+/** The attribute a password sign-on's user ID is searched by (`alternative-uid-attribute`). */
+export type UidAttribute = 'uid' | CertMappingAttribute;
+
+export interface RepositoryServerOptions {
+  readonly users: UserRepository;
+  readonly hasher: PasswordHasher;
+  /** The lockout policy now (read at each request, so a configuration change applies at once). */
+  readonly policy: () => LockoutPolicy;
+  /** `certificate-mapping-attribute`. */
+  readonly certificateMappingAttribute: CertMappingAttribute;
+  /** `certificate-identification`: also compare with the stored certificate. */
+  readonly compareStoredCertificate: boolean;
+  /** `alternative-uid-attribute`; default `uid`. */
+  readonly uidAttribute?: UidAttribute;
+  /** `repository-user-search-base`: users outside it are not found; undefined = everywhere. */
+  readonly userSearchBase?: string | undefined;
+  /** Writes one repository access-log line. */
+  readonly log: (record: RepositoryRecord) => void;
+  readonly systemLog: SystemLog;
+  /** Whether session management is on (adds `SessionID="…"` to every line). */
+  readonly sessionManagement?: boolean;
+  readonly now?: () => Date;
+}
+
+/** One authentication request from an authentication server. */
+export interface RepositoryAuthRequest {
+  readonly uid?: string | undefined;
+  readonly password?: string | undefined;
+  /** The client certificate, already verified against the trusted CAs by the TLS layer. */
+  readonly certificate?: PresentedCertificate | undefined;
+  /** IP address of the browser. */
+  readonly client: string | undefined;
+  /** IP address of the requesting authentication server. */
+  readonly authServer: string | undefined;
+  readonly sessionId?: string | undefined;
+}
+
+export interface RepositoryAuthResult {
+  readonly outcome: AttemptOutcome;
+  /** Who the lines are about (DN, user ID, or the certificate). */
+  readonly identification: UserIdentification | undefined;
+  /** Set when the user was found but is not one user (duplicate user ID or mapping value). */
+  readonly notUnique: boolean;
+}
+
+const lower = (s: string): string => s.toLowerCase();
+
+/** The certificate as the log identifies it when it names no single user (§7 Q3). */
+export function certificateIdentification(cert: PresentedCertificate): UserIdentification {
+  return {
+    kind: 'certificate',
+    serial: cert.serialNumber,
+    issuerDn: cert.issuerDn,
+    subjectDn: cert.subjectDn,
+  };
+}
+
+export class RepositoryServer {
+  readonly #o: RepositoryServerOptions;
+  readonly #now: () => Date;
+  readonly #base: string | undefined;
+
+  constructor(options: RepositoryServerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+    const base = options.userSearchBase?.trim();
+    this.#base = base === undefined || base === '' ? undefined : lower(base);
+  }
+
+  /** Whether a user's DN lies at or under the user search base. */
+  #inBase(user: SsoUser): boolean {
+    if (this.#base === undefined) return true;
+    const dn = lower(user.dn);
+    return dn === this.#base || dn.endsWith(',' + this.#base);
+  }
+
+  async #byUid(uid: string): Promise<{ user: SsoUser | undefined; notUnique: boolean }> {
+    const attribute = this.#o.uidAttribute ?? 'uid';
+    if (attribute === 'uid') {
+      const user = await this.#o.users.findByUid(uid);
+      if (user !== undefined)
+        return { user: this.#inBase(user) ? user : undefined, notUnique: false };
+      // findByUid answers undefined for duplicates too: tell them apart for the log.
+      const all = (await this.#o.users.findByCertificate('uid', uid)).filter((u) =>
+        this.#inBase(u),
+      );
+      return { user: undefined, notUnique: all.length > 1 };
+    }
+    const found = (await this.#o.users.findByCertificate(attribute, uid)).filter((u) =>
+      this.#inBase(u),
+    );
+    return { user: found.length === 1 ? found[0] : undefined, notUnique: found.length > 1 };
+  }
+
+  async #byCertificate(
+    cert: PresentedCertificate,
+  ): Promise<{ user: SsoUser | undefined; notUnique: boolean }> {
+    const attribute = this.#o.certificateMappingAttribute;
+    const value = mappingValue(cert, attribute);
+    if (value === undefined) return { user: undefined, notUnique: false };
+    const found = (await this.#o.users.findByCertificate(attribute, value)).filter((u) =>
+      this.#inBase(u),
+    );
+    return { user: found.length === 1 ? found[0] : undefined, notUnique: found.length > 1 };
+  }
+
+  #line(
+    req: RepositoryAuthRequest,
+    user: UserIdentification | undefined,
+    result: RepositoryRecord['result'],
+    supplementary: Supplementary | undefined,
+  ): void {
+    this.#o.log({
+      log: 'repository',
+      time: this.#now(),
+      authServer: req.authServer,
+      client: req.client,
+      user,
+      result,
+      supplementary,
+      sessionManagement: this.#o.sessionManagement ?? false,
+      sessionId: req.sessionId,
+    });
+  }
+
+  #modification(
+    req: RepositoryAuthRequest,
+    user: SsoUser,
+    supplementary: Supplementary | undefined,
+  ): void {
+    this.#line(
+      req,
+      { kind: 'dn', value: user.dn },
+      { token: 'Modification', outcome: 'succeeded' },
+      supplementary,
+    );
+  }
+
+  /** Authenticates one request; never throws for anything the client sent. */
+  async authenticate(req: RepositoryAuthRequest): Promise<RepositoryAuthResult> {
+    const now = this.#now();
+    const policy = this.#o.policy();
+    const presented = {
+      password: req.password !== undefined,
+      certificate: req.certificate !== undefined,
+    };
+    const byUid =
+      req.uid === undefined ? { user: undefined, notUnique: false } : await this.#byUid(req.uid);
+    const byCert =
+      req.certificate === undefined
+        ? { user: undefined, notUnique: false }
+        : await this.#byCertificate(req.certificate);
+
+    // The user: by user ID when one was given (the password names it), else by certificate.
+    // A certificate and a user ID that name two different users identify nobody (J-MUID).
+    let user = req.uid === undefined ? byCert.user : byUid.user;
+    let conflict = false;
+    if (
+      user !== undefined &&
+      byCert.user !== undefined &&
+      lower(byCert.user.dn) !== lower(user.dn)
+    ) {
+      user = undefined;
+      conflict = true;
+    }
+    const notUnique = byUid.notUnique || byCert.notUnique || conflict;
+    let certificateMatches: boolean | undefined;
+    if (req.certificate !== undefined) {
+      certificateMatches =
+        user !== undefined &&
+        byCert.user !== undefined &&
+        lower(byCert.user.dn) === lower(user.dn) &&
+        (!this.#o.compareStoredCertificate || matchStoredCertificate(user, req.certificate));
+    }
+
+    const base = { user, presented, certificateMatches, policy, now };
+    let passwordMatches: boolean | undefined;
+    if (req.password !== undefined) {
+      if (user !== undefined && user.userPassword !== undefined && shouldVerifyPassword(base)) {
+        try {
+          passwordMatches = await this.#o.hasher.verifyPassword(req.password, user.userPassword);
+        } catch {
+          // An unreadable stored hash (its cost was spent by the hasher): a failed attempt.
+          passwordMatches = false;
+        }
+      } else {
+        await this.#o.hasher.dummyVerify(req.password);
+      }
+    }
+    const decided = decideAttempt({ ...base, passwordMatches });
+
+    const identification: UserIdentification | undefined =
+      user !== undefined
+        ? { kind: 'dn', value: user.dn }
+        : req.uid !== undefined
+          ? { kind: 'uid', value: req.uid }
+          : req.certificate !== undefined
+            ? certificateIdentification(req.certificate)
+            : undefined;
+
+    const pending: Supplementary[] = [];
+    const outcome = await this.#apply(decided, user, pending);
+    if (outcome.repositoryLog !== undefined) {
+      const log: LogResult = outcome.repositoryLog;
+      let supplementary: AuthSupplementaryId | 'USER_NOT_IDENTIFIED' | undefined =
+        log.supplementary;
+      if (outcome.outcome === 'failed' && notUnique) supplementary = 'USER_NOT_IDENTIFIED';
+      this.#line(
+        req,
+        identification,
+        { token: `Authentication(${log.method})`, outcome: log.result },
+        supplementary,
+      );
+    }
+    // The update system's own writes follow the authentication line that caused them.
+    if (user !== undefined) for (const s of pending) this.#modification(req, user, s);
+    return {
+      outcome,
+      identification,
+      notUnique,
+    };
+  }
+
+  /** Applies the lockout action; returns the outcome with the final supplementary. */
+  async #apply(
+    decided: AttemptOutcome,
+    user: SsoUser | undefined,
+    modifications: Supplementary[],
+  ): Promise<AttemptOutcome> {
+    if (user === undefined || decided.lockout === 'none') return decided;
+    const users = this.#o.users;
+    const released = (): void => {
+      this.#o.systemLog.write('sso09001', user.uid, user.dn);
+    };
+    switch (decided.lockout) {
+      case 'release':
+        await users.unlock(user.dn);
+        released();
+        modifications.push('RESET_FAILURE_COUNT');
+        return decided;
+      case 'reset':
+        await users.resetFailures(user.dn);
+        if (decided.released) released();
+        modifications.push('RESET_FAILURE_COUNT');
+        return decided;
+      case 'record_failure': {
+        const recorded = await users.recordFailure(user.dn, this.#o.policy(), this.#now());
+        if (recorded.released) released();
+        const supplementary = failureSupplementary(recorded.event);
+        switch (recorded.event) {
+          case 'counted':
+            modifications.push('COUNT_UP_FAILURE_COUNT_UPDATE');
+            break;
+          case 'locked':
+            modifications.push('USER_LOCKED_UPDATE');
+            this.#o.systemLog.write('sso01060', user.uid, user.dn);
+            break;
+          case 'already_locked':
+            modifications.push('ALREADY_LOCKED_UPDATE');
+            break;
+          default: {
+            const never: never = recorded.event;
+            return never;
+          }
+        }
+        if (decided.outcome !== 'failed' || decided.repositoryLog === undefined) return decided;
+        return {
+          ...decided,
+          repositoryLog: { ...decided.repositoryLog, supplementary },
+        };
+      }
+      default: {
+        const never: never = decided.lockout;
+        return never;
+      }
+    }
+  }
+
+  /**
+   * Releases a user's lock by administrator (console [Release User Lock], EG-204): status
+   * good, failure count 0. Recorded as `Modification succeeded. (Failure count reset)` with the
+   * authentication-server field `unknown` (not a request of an authentication server) and in
+   * the system log. Returns the user, or undefined when no user has this user ID.
+   */
+  async unlock(uid: string, client: string | undefined): Promise<SsoUser | undefined> {
+    const user = await this.#o.users.findByUid(uid);
+    if (user === undefined) return undefined;
+    await this.#o.users.unlock(user.dn);
+    this.#o.systemLog.write('sso09002', user.uid, user.dn);
+    this.#modification({ client, authServer: undefined }, user, 'RESET_FAILURE_COUNT');
+    return user;
+  }
+
+  /** The method token of a request, for callers that log before asking. */
+  static methodOf(req: RepositoryAuthRequest): ReturnType<typeof presentedMethod> {
+    return presentedMethod({
+      password: req.password !== undefined,
+      certificate: req.certificate !== undefined,
+    });
+  }
+}
