@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { argon2 } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,14 +128,30 @@ function signOn(): Promise<void> {
   });
 }
 
-/** Idle RSS of a real `sekisho start`, read from /proc after it has settled. */
-async function idleRss(): Promise<number> {
+/**
+ * Idle RSS of a real `sekisho start` run with the node flags of `npm start` (package.json), read
+ * from /proc after its first start has settled. It runs the compiled build when dist/ is fresh
+ * (see bin/sekisho.js); the figure says which.
+ */
+async function idleRss(): Promise<{ mb: number; from: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-bench-rss-'));
+  const pkg: unknown = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  );
+  const script = (pkg as { scripts: { start: string } }).scripts.start;
+  const flags = script.split(/\s+/).filter((w) => w.startsWith('--'));
   const child = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
+    [...flags, SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
     { env: { ...process.env, SEKISHO_DATA_DIR: dir } },
   );
+  const built = (() => {
+    try {
+      return statSync(new URL('../dist/main/cli.js', import.meta.url)).mtimeMs;
+    } catch {
+      return 0;
+    }
+  })();
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -150,7 +166,7 @@ async function idleRss(): Promise<number> {
     await new Promise((r) => setTimeout(r, 3000));
     const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8');
     const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-    return kb / 1024;
+    return { mb: kb / 1024, from: built > 0 ? 'dist/ when fresh' : 'src/ (no build)' };
   } finally {
     await new Promise((resolve) => {
       child.once('exit', resolve);
@@ -188,8 +204,9 @@ try {
     `  median: sign-on ${fmt(signMedian / CORES)}/s/core of a limit of ${fmt(bareMedian / CORES)}/s/core = ${fmt(ratio * 100)} % (target ≥ 90 %)`,
   );
   console.log(`  sign-on latency p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
-  const rss = await idleRss();
-  console.log(`  idle RSS of sekisho start: ${fmt(rss)} MB (target < 100 MB)`);
+  const idle = await idleRss();
+  const rss = idle.mb;
+  console.log(`  idle RSS of sekisho start (${idle.from}): ${fmt(rss)} MB (target < 100 MB)`);
   console.log(
     `bench:signon: signons_per_core=${fmt(signMedian / CORES)} hashes_per_core=${fmt(bareMedian / CORES)} ` +
       `ratio=${fmt(ratio, 3)} p50_ms=${fmt(p50)} p99_ms=${fmt(p99)} idle_rss_mb=${fmt(rss)} cores=${CORES}`,

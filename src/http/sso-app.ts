@@ -203,7 +203,7 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
   const failureMessage = (result: Extract<SignOnResult, { ok: false }>, lang: PageLang) => {
     if (!o.causeNotification) return PAGE_TEXTS.invalid[lang];
     if (result.prompt === 'certificate') return PAGE_TEXTS.certificateRequired[lang];
-    if (result.cause === 'locked') return PAGE_TEXTS.locked[lang];
+    if (result.cause === 'locked' || result.lockedNow) return PAGE_TEXTS.locked[lang];
     if (result.cause === 'outside_validity_period') return PAGE_TEXTS.outside_validity_period[lang];
     if (result.cause === 'type_mismatch') return PAGE_TEXTS.type_mismatch[lang];
     return PAGE_TEXTS.invalid[lang];
@@ -305,8 +305,12 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
               message: failureMessage(result, lang),
             });
           }
+          // A certificate alone: no password was typed, so none can be "incorrect".
           return formPage(reply, 200, lang, ret?.url, {
-            message: failureMessage(result, lang),
+            message:
+              result.prompt === 'password'
+                ? PAGE_TEXTS.passwordRequired[lang]
+                : failureMessage(result, lang),
           });
         }
         if (queryString(req, 'basic') === '1') {

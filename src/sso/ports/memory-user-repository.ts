@@ -6,7 +6,7 @@
  * reference implementation of it.
  */
 import { SsoError } from '../core/errors.ts';
-import type { LockoutPolicy } from '../core/lockout.ts';
+import type { LockoutPolicy, LockoutState } from '../core/lockout.ts';
 import {
   lockoutAttributes,
   lockoutStateOf,
@@ -106,15 +106,16 @@ export class MemoryUserRepository implements UserRepository {
     }
   }
 
-  resetFailures(dn: UserDn): Promise<void> {
+  resetFailures(dn: UserDn): Promise<LockoutState> {
     return this.unlock(dn);
   }
 
-  unlock(dn: UserDn): Promise<void> {
+  unlock(dn: UserDn): Promise<LockoutState> {
     try {
       const u = this.#get(dn);
-      this.#users.set(key(dn), { ...u, ...lockoutAttributes(release(lockoutStateOf(u))) });
-      return Promise.resolve();
+      const previous = lockoutStateOf(u);
+      this.#users.set(key(dn), { ...u, ...lockoutAttributes(release(previous)) });
+      return Promise.resolve(previous);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

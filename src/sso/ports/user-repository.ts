@@ -74,15 +74,18 @@ export interface UserRepository {
 
   /**
    * A successful password authentication: failure count 0, status good, lock time removed
-   * (`onSuccess`). Idempotent. `SSO_USER_NOT_FOUND` if absent.
+   * (`onSuccess`). Idempotent. Resolves the lockout state it replaced, read and written
+   * atomically, so that of concurrent calls exactly one sees a given lock (and records its
+   * release). `SSO_USER_NOT_FOUND` if absent.
    */
-  resetFailures(dn: UserDn): Promise<void>;
+  resetFailures(dn: UserDn): Promise<LockoutState>;
 
   /**
    * Releases a lock (manual [Release User Lock], or the lazy automatic release): status good,
-   * count 0, lock time removed (`release`). Idempotent. `SSO_USER_NOT_FOUND` if absent.
+   * count 0, lock time removed (`release`). Idempotent; resolves the state it replaced,
+   * atomically, like {@link resetFailures}. `SSO_USER_NOT_FOUND` if absent.
    */
-  unlock(dn: UserDn): Promise<void>;
+  unlock(dn: UserDn): Promise<LockoutState>;
 
   /** Users in a stable order (by DN, case-insensitively), a page at a time. */
   listUsers(page: PageRequest): Promise<Page<SsoUser>>;

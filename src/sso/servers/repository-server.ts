@@ -269,16 +269,22 @@ export class RepositoryServer {
       this.#o.systemLog.write('sso09001', user.uid, user.dn);
     };
     switch (decided.lockout) {
-      case 'release':
-        await users.unlock(user.dn);
-        released();
-        modifications.push('RESET_FAILURE_COUNT');
+      case 'release': {
+        // Concurrent attempts may all have read the expired lock: the one whose atomic
+        // release replaced it records the release.
+        const previous = await users.unlock(user.dn);
+        if (previous.locked) {
+          released();
+          modifications.push('RESET_FAILURE_COUNT');
+        }
         return decided;
-      case 'reset':
-        await users.resetFailures(user.dn);
-        if (decided.released) released();
-        modifications.push('RESET_FAILURE_COUNT');
+      }
+      case 'reset': {
+        const previous = await users.resetFailures(user.dn);
+        if (previous.locked) released();
+        if (previous.locked || previous.failureCount > 0) modifications.push('RESET_FAILURE_COUNT');
         return decided;
+      }
       case 'record_failure': {
         const recorded = await users.recordFailure(user.dn, this.#o.policy(), this.#now());
         if (recorded.released) released();
@@ -316,14 +322,18 @@ export class RepositoryServer {
    * Releases a user's lock by administrator (console [Release User Lock], EG-204): status
    * good, failure count 0. Recorded as `Modification succeeded. (Failure count reset)` with the
    * authentication-server field `unknown` (not a request of an authentication server) and in
-   * the system log. Returns the user, or undefined when no user has this user ID.
+   * the system log — when there was something to release: a user neither locked nor with
+   * failures is left as is and nothing is written. Returns the user, or undefined when no
+   * single user has this user ID.
    */
   async unlock(uid: string, client: string | undefined): Promise<SsoUser | undefined> {
     const user = await this.#o.users.findByUid(uid);
     if (user === undefined) return undefined;
-    await this.#o.users.unlock(user.dn);
-    this.#o.systemLog.write('sso09002', user.uid, user.dn);
-    this.#modification({ client, authServer: undefined }, user, 'RESET_FAILURE_COUNT');
+    const previous = await this.#o.users.unlock(user.dn);
+    if (previous.locked || previous.failureCount > 0) {
+      this.#o.systemLog.write('sso09002', user.uid, user.dn);
+      this.#modification({ client, authServer: undefined }, user, 'RESET_FAILURE_COUNT');
+    }
     return user;
   }
 

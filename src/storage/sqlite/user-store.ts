@@ -391,20 +391,30 @@ export class SqliteUserRepository implements UserRepository {
     }
   }
 
-  resetFailures(dn: UserDn): Promise<void> {
+  resetFailures(dn: UserDn): Promise<LockoutState> {
     return this.unlock(dn);
   }
 
-  unlock(dn: UserDn): Promise<void> {
+  unlock(dn: UserDn): Promise<LockoutState> {
     try {
-      // release()/onSuccess(): count 0, status good, lock time removed.
-      const { changes } = this.#db
-        .prepare(
-          'UPDATE sso_users SET failure_count = 0, locked = 0, lock_timestamp = NULL WHERE dn_key = ?',
-        )
-        .run(key(dn));
-      if (changes === 0) throw notFound(dn);
-      return Promise.resolve();
+      // release()/onSuccess(): count 0, status good, lock time removed — as a compare-and-set
+      // on the state read, so that the caller learns, atomically even across processes,
+      // which state it replaced.
+      const k = key(dn);
+      const read = this.#db.prepare(
+        'SELECT failure_count, locked, lock_timestamp FROM sso_users WHERE dn_key = ?',
+      );
+      const write = this.#db.prepare(
+        `UPDATE sso_users SET failure_count = 0, locked = 0, lock_timestamp = NULL
+         WHERE dn_key = ? AND failure_count = ? AND locked = ? AND lock_timestamp IS ?`,
+      );
+      for (;;) {
+        const r = read.get(k) as
+          Pick<UserRow, 'failure_count' | 'locked' | 'lock_timestamp'> | undefined;
+        if (r === undefined) throw notFound(dn);
+        const { changes } = write.run(k, r.failure_count, r.locked, r.lock_timestamp);
+        if (changes === 1) return Promise.resolve(stateOf(r));
+      }
     } catch (e) {
       return Promise.reject(asError(e));
     }

@@ -117,11 +117,23 @@ export function describeUserRepositoryContract(
         await repo.add(a);
         const policy = lockoutPolicy({ maxFailureCount: 2 });
         await repo.recordFailure(a.dn, policy, T0);
-        await repo.resetFailures(a.dn);
+        assert.deepEqual(await repo.resetFailures(a.dn), {
+          failureCount: 1,
+          locked: false,
+          lockTimestamp: undefined,
+        });
         assert.equal((await repo.findByDn(a.dn))?.ssoFailureCount, 0);
         await repo.recordFailure(a.dn, policy, T0);
         await repo.recordFailure(a.dn, policy, T0);
-        await repo.unlock(a.dn);
+        const previous = await repo.unlock(a.dn);
+        assert.equal(previous.locked, true);
+        assert.equal(previous.failureCount, 2);
+        assert.equal(previous.lockTimestamp?.getTime(), T0.getTime());
+        assert.deepEqual(await repo.unlock(a.dn), {
+          failureCount: 0,
+          locked: false,
+          lockTimestamp: undefined,
+        });
         const u = await repo.findByDn(a.dn);
         assert.ok(u);
         assert.equal(u.ssoUserStatus, 'good');
@@ -140,6 +152,20 @@ export function describeUserRepositoryContract(
         assert.equal(r.event, 'locked');
         assert.equal(r.released, true);
         assert.equal((await repo.findByDn(a.dn))?.ssoLockTimeStamp?.getTime(), later.getTime());
+      }));
+
+    void it('of 20 parallel releases of one lock, exactly one replaces the locked state', () =>
+      withRepo(factory, async (repo) => {
+        const a = alice();
+        await repo.add(a);
+        const policy = lockoutPolicy({ maxFailureCount: 1 });
+        await repo.recordFailure(a.dn, policy, T0);
+        const previous = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            i % 2 === 0 ? repo.unlock(a.dn) : repo.resetFailures(a.dn),
+          ),
+        );
+        assert.equal(previous.filter((p) => p.locked).length, 1);
       }));
 
     void it('100 parallel failures with threshold 5 lock exactly once, count never past 5', () =>
