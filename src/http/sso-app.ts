@@ -61,6 +61,11 @@ export interface SsoAppOptions {
   readonly causeNotification: boolean;
   /** Reads a DER client certificate; throws on a malformed one. */
   readonly describeCertificate: (der: Uint8Array) => PresentedCertificate;
+  /**
+   * Whether a certificate the handshake verified is a user's (issued by a CA of
+   * `server.client-ca-file`, not only by the cluster CA); default: any verified one.
+   */
+  readonly isUserCertificate?: (socket: TLSSocket) => boolean;
   /** Counts sign-on outcomes (for /metrics). */
   readonly onSignOn?: (method: string, ok: boolean) => void;
   readonly now?: () => Date;
@@ -140,7 +145,8 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
     } catch {
       cert = undefined;
     }
-    if (socket.authorized && cert !== undefined) return { kind: 'trusted', cert };
+    const user = o.isUserCertificate?.(socket) ?? socket.authorized;
+    if (user && cert !== undefined) return { kind: 'trusted', cert };
     return { kind: 'untrusted', cert };
   };
 

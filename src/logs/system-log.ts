@@ -45,6 +45,16 @@ export const SYSTEM_MESSAGES = {
       en: 'Check with the user and release the lock if appropriate; it may also be an attack.',
     },
   },
+  sso01051: {
+    severity: 'ERROR',
+    text: 'Accept of request failed. Kind=(%s1) IPAddr=(%s2)',
+    verified: true,
+    source: 'J-M1051',
+    action: {
+      ja: '他の認証基盤の認証サーバ・業務サーバからの要求、セション管理の設定の不一致、環境の破壊、または攻撃の可能性があります。要求元を確認してください。',
+      en: 'A request from a server of another authentication infrastructure, a session-management setting that differs, a broken environment, or an attack: check the sender.',
+    },
+  },
   sso09001: {
     severity: 'INFO',
     text: 'User lock was released automatically. UserID=(%s1) DN=(%s2)',

@@ -13,7 +13,10 @@ import { CONFIG_FILE, startSpec } from './start-spec.ts';
 import type { CommandContext } from '../cli/main.ts';
 import { createHttpsApp, registerManagementApi } from '../http/management-api.ts';
 import { Metrics } from '../http/metrics.ts';
+import { registerRepositoryApi } from '../http/repository-api.ts';
 import { registerSsoApp } from '../http/sso-app.ts';
+import { bundleFingerprints, verifiedBy } from '../http/tls-peer.ts';
+import { describeCertificate } from '../pki/client-certificate.ts';
 import { createPasswordHasher } from '../sso/core/password.ts';
 import { ensureFirstAdministrator, openSso } from './sso.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
@@ -96,7 +99,16 @@ export async function start(
     },
   });
   const adminPassword = await ensureFirstAdministrator(dataDir, config, services, hasher);
-  const api = createHttpsApp(tls);
+  // Client certificates of two kinds on one port: users' (certificate sign-on) and the
+  // cluster's own servers' (the repository API); each route accepts only its kind.
+  const clusterCa = readFileSync(pki.caCert, 'utf8');
+  const clusterCas = bundleFingerprints(clusterCa);
+  const userCas = tls.clientCa === undefined ? undefined : bundleFingerprints(tls.clientCa);
+  const api = createHttpsApp({
+    cert: tls.cert,
+    key: tls.key,
+    clientCa: clusterCa + '\n' + (tls.clientCa ?? ''),
+  });
   api.addHook('onResponse', (req, reply, done) => {
     const area = /^\/(sso|rest|repository)\//.exec(req.url)?.[1] ?? 'other';
     metrics.httpRequests.inc([area, `${Math.floor(reply.statusCode / 100)}xx`]);
@@ -115,7 +127,15 @@ export async function start(
       );
     },
   });
-  registerSsoApp(api, sso.app);
+  registerSsoApp(api, {
+    ...sso.app,
+    isUserCertificate: (socket) => userCas !== undefined && verifiedBy(socket, userCas),
+  });
+  registerRepositoryApi(api, {
+    repository: sso.repository,
+    isClusterPeer: (socket) => verifiedBy(socket, clusterCas),
+    describeCertificate,
+  });
   let address: string;
   try {
     address = await api.listen({ host: listen.host, port: listen.port });

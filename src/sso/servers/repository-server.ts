@@ -337,6 +337,26 @@ export class RepositoryServer {
     return user;
   }
 
+  /**
+   * A request that could not be accepted (seed 003: "利用者の認証処理、またはアクセス制御情報の
+   * 更新の受付に失敗した場合"): written `Bad request Received failed.` with its cause. The
+   * system log gets sso01051 when the caller is not a known authentication server.
+   */
+  badRequest(
+    from: { readonly authServer: string | undefined; readonly client: string | undefined },
+    supplementary: 'INVALID_REQUEST' | 'REQUEST_FROM_INCOMPATIBLE_SERVER',
+  ): void {
+    this.#line(
+      { authServer: from.authServer, client: from.client },
+      undefined,
+      { token: 'Bad request Received', outcome: 'failed' },
+      supplementary,
+    );
+    if (supplementary === 'REQUEST_FROM_INCOMPATIBLE_SERVER') {
+      this.#o.systemLog.write('sso01051', 'Authenticate', from.authServer ?? 'unknown');
+    }
+  }
+
   /** The method token of a request, for callers that log before asking. */
   static methodOf(req: RepositoryAuthRequest): ReturnType<typeof presentedMethod> {
     return presentedMethod({
