@@ -4,15 +4,21 @@
  * A self-signed one exists from first start.
  */
 import { X509Certificate } from 'node:crypto';
-import { certificateMatchesKey, makeCertificateRequest, selfSigned } from '../pki/certificates.ts';
+import { certificateMatchesKey } from '../pki/key-match.ts';
 import { checkCertificatePem } from './checks.ts';
+
+// The certificate toolkit (@peculiar/x509 and its dependencies, several MB) is loaded only
+// when a certificate is made, not by every process that holds the manager.
+const pki = () => import('../pki/certificates.ts');
 import { KeyServerError } from './errors.ts';
 import type { KeyServerStore, SystemCertificate } from './ports.ts';
 
 export const DEFAULT_SYSTEM_CERT_CN = 'sekisho-cluster';
 
 async function makeSelfSigned(commonName: string): Promise<SystemCertificate> {
-  const c = await selfSigned({
+  const c = await (
+    await pki()
+  ).selfSigned({
     commonName,
     usage: 'server+client',
     days: 3650,
@@ -43,7 +49,9 @@ export async function renewSelfSigned(
 /** `chsystemcert -mkrequest`: a CSR with a new key; the current certificate stays in use. */
 export async function makeRequest(store: KeyServerStore, commonName?: string): Promise<string> {
   const current = await ensureSystemCertificate(store);
-  const r = await makeCertificateRequest(commonName ?? DEFAULT_SYSTEM_CERT_CN, 'rsa-2048');
+  const r = await (
+    await pki()
+  ).makeCertificateRequest(commonName ?? DEFAULT_SYSTEM_CERT_CN, 'rsa-2048');
   store.putSystemCertificate({ ...current, pendingCsrPem: r.csr, pendingKeyPem: r.key });
   return r.csr;
 }

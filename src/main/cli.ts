@@ -1,7 +1,7 @@
 /** Process entry point of the `sekisho` binary: wires the command table to the real process. */
 import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
 import { readAll, type CliIo } from '../cli/io.ts';
-import { startSpec } from './start-spec.ts';
+import { initSpec, startSpec } from './start-spec.ts';
 import { VERSION } from './version.ts';
 
 const LIGHT_COMMANDS: Readonly<Record<string, CommandEntry>> = {
@@ -10,6 +10,12 @@ const LIGHT_COMMANDS: Readonly<Record<string, CommandEntry>> = {
     spec: startSpec,
     // Loaded on demand: the certificate toolkit is not needed by the other commands.
     run: async (argv, ctx) => (await import('./start.ts')).start(argv, ctx),
+  },
+  init: {
+    summary:
+      'prepare a data directory (certificates, tokens, first administrator) without starting',
+    spec: initSpec,
+    run: async (argv, ctx) => (await import('./init.ts')).init(argv, ctx),
   },
   ...CLI_COMMANDS,
 };

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { issueCertificate, loadCa, makeCa } from '../pki/certificates.ts';
 
 export interface DevPki {
   readonly dir: string;
@@ -16,9 +15,10 @@ export interface DevPki {
   readonly clientKey: string;
 }
 
-export async function ensureDevPki(dataDir: string): Promise<DevPki> {
+/** Where the files of the development PKI live. */
+export function devPkiPaths(dataDir: string): DevPki {
   const dir = path.join(dataDir, 'pki');
-  const p: DevPki = {
+  return {
     dir,
     caCert: path.join(dir, 'ca.crt'),
     serverCert: path.join(dir, 'server.crt'),
@@ -26,9 +26,16 @@ export async function ensureDevPki(dataDir: string): Promise<DevPki> {
     clientCert: path.join(dir, 'kmip-client.crt'),
     clientKey: path.join(dir, 'kmip-client.key'),
   };
+}
+
+export async function ensureDevPki(dataDir: string): Promise<DevPki> {
+  const p = devPkiPaths(dataDir);
+  const dir = p.dir;
   if ([p.caCert, p.serverCert, p.serverKey, p.clientCert, p.clientKey].every((f) => existsSync(f)))
     return p;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Loaded only when certificates are made: the toolkit costs several MB of memory.
+  const { issueCertificate, loadCa, makeCa } = await import('../pki/certificates.ts');
   const caKeyPath = path.join(dir, 'ca.key');
   const ca =
     existsSync(p.caCert) && existsSync(caKeyPath)

@@ -173,7 +173,8 @@ export function openSso(w: SsoWiring): SsoRoles {
 export const ADMIN_UID = 'admin';
 /** The role that will open the web console (issue 7) and is given to the first administrator. */
 export const ADMIN_ROLE = 'sekisho-admin';
-const ADMIN_MARKER = 'admin-initialized';
+/** In DATA/run/: present once the first administrator has been created. */
+export const ADMIN_MARKER_FILE = 'admin-initialized';
 
 /**
  * At the very first start: creates the user `admin` under the user search base with a random
@@ -186,7 +187,7 @@ export async function ensureFirstAdministrator(
   services: OpenServices,
   hasher: PasswordHasher,
 ): Promise<string | undefined> {
-  const marker = path.join(dataDir, 'run', ADMIN_MARKER);
+  const marker = path.join(dataDir, 'run', ADMIN_MARKER_FILE);
   if (existsSync(marker)) return undefined;
   const password = randomBytes(15).toString('base64url');
   const dn = `uid=${ADMIN_UID},${config.repository['user-search-base']}`;

@@ -24,3 +24,20 @@ export const startSpec: CommandSpec = {
     },
   },
 };
+
+/** Options of `sekisho init`. */
+export const initSpec: CommandSpec = {
+  options: {
+    'data-dir': {
+      kind: 'string',
+      arg: 'DIR',
+      help: 'data directory (default $SEKISHO_DATA_DIR or ./.data)',
+    },
+    config: {
+      kind: 'string',
+      arg: 'FILE',
+      help: `configuration file (default DIR/${CONFIG_FILE} when it exists)`,
+    },
+    json: { kind: 'boolean', help: 'print the result as JSON (for sekisho start)' },
+  },
+};

@@ -5,11 +5,17 @@
  * At first start it makes a private CA and the HTTPS certificate, the system certificate, the
  * administrator token, the local KEK file and the first administrator (password printed once).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, str, UsageError } from '../cli/args.ts';
-import { ConfigError, loadConfig, type SekishoConfig } from '../config/index.ts';
-import { CONFIG_FILE, startSpec } from './start-spec.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type SekishoConfig } from '../config/index.ts';
+import { loadStartConfig, needsInit } from './init.ts';
+import { startSpec } from './start-spec.ts';
+
+/** The `sekisho` command (bin/ is two levels up from src/main/ and from dist/main/). */
+const SEKISHO_BIN = fileURLToPath(new URL('../../bin/sekisho.js', import.meta.url));
 import type { CommandContext } from '../cli/main.ts';
 import { createHttpsApp, registerManagementApi } from '../http/management-api.ts';
 import { Metrics } from '../http/metrics.ts';
@@ -40,12 +46,10 @@ export async function start(
 ): Promise<number> {
   const args = parseArgs(argv, startSpec);
   const dataDir = ensureDataDir(resolveDataDir(str(args, 'data-dir'), io.env));
-  const configFile =
-    str(args, 'config') ??
-    (existsSync(path.join(dataDir, CONFIG_FILE)) ? path.join(dataDir, CONFIG_FILE) : undefined);
   let config: SekishoConfig;
+  let configFile: string | undefined;
   try {
-    config = loadConfig(configFile === undefined ? {} : { file: configFile });
+    ({ config, file: configFile } = loadStartConfig(dataDir, str(args, 'config')));
   } catch (e) {
     if (e instanceof ConfigError) {
       io.stderr(`sekisho start: ${e.message}\n`);
@@ -60,6 +64,30 @@ export async function start(
       `sekisho start: already running for ${dataDir} (pid ${running.pid}, ${running.url}); stop it first\n`,
     );
     return 1;
+  }
+  // A new data directory is prepared by `sekisho init` in a child process: key generation and
+  // the administrator's argon2id leave nothing in this long-running process's memory.
+  let adminPassword: string | undefined;
+  if (needsInit(dataDir)) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        SEKISHO_BIN,
+        'init',
+        '--json',
+        '--data-dir',
+        dataDir,
+        ...(configFile === undefined ? [] : ['--config', configFile]),
+      ],
+      { encoding: 'utf8', env: io.env },
+    );
+    const m = /^\{"adminPassword":(null|"[A-Za-z0-9_-]+")\}$/m.exec(child.stdout);
+    if (child.status !== 0 || m === null) {
+      io.stderr(`sekisho start: preparing ${dataDir} failed:\n${child.stderr}`);
+      return 1;
+    }
+    adminPassword = m[1] === 'null' ? undefined : m[1]!.slice(1, -1);
   }
   const pki = await ensureDevPki(dataDir);
   const fromData = (f: string): string => path.resolve(dataDir, f);
@@ -98,7 +126,7 @@ export async function start(
       io.stderr(line);
     },
   });
-  const adminPassword = await ensureFirstAdministrator(dataDir, config, services, hasher);
+  adminPassword ??= await ensureFirstAdministrator(dataDir, config, services, hasher);
   // Client certificates of two kinds on one port: users' (certificate sign-on) and the
   // cluster's own servers' (the repository API); each route accepts only its kind.
   const clusterCa = readFileSync(pki.caCert, 'utf8');

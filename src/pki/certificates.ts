@@ -5,12 +5,7 @@
  */
 // tsyringe, under @peculiar/x509, needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import {
-  createPrivateKey,
-  createPublicKey,
-  webcrypto,
-  X509Certificate as NodeX509,
-} from 'node:crypto';
+import { createPrivateKey, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { SUBJECT_ATTRIBUTE_OIDS } from './client-certificate.ts';
 
@@ -291,16 +286,4 @@ export async function makeCertificateRequest(
   return { csr: csr.toString('pem') + '\n', key: await pemKey(keys.privateKey) };
 }
 
-/** True when the certificate's public key belongs to the private key. */
-export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
-  try {
-    const pub = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
-    const fromKey = createPublicKey(createPrivateKey(keyPem)).export({
-      type: 'spki',
-      format: 'der',
-    });
-    return Buffer.compare(pub, fromKey) === 0;
-  } catch {
-    return false;
-  }
-}
+export { certificateMatchesKey } from './key-match.ts';
