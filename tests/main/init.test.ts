@@ -44,8 +44,10 @@ describe('sekisho init', () => {
     const services = openServices(dir);
     try {
       const admin = await services.users.findByUid('admin');
-      assert.ok(admin?.userPassword?.startsWith('$argon2id$v=19$m=7168,t=5,p=1$'));
-      assert.equal(await verifyPassword(m[1]!, admin.userPassword), true);
+      const stored = admin?.userPassword;
+      assert.ok(admin !== undefined && stored !== undefined);
+      assert.ok(stored.startsWith('$argon2id$v=19$m=7168,t=5,p=1$'), stored);
+      assert.equal(await verifyPassword(m[1]!, stored), true);
       assert.deepEqual(admin.ssoRoleName, ['sekisho-admin']);
     } finally {
       services.close();

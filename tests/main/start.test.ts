@@ -122,6 +122,53 @@ test('GET /healthz answers over HTTPS with security headers', async () => {
   assert.equal(r.headers['cache-control'], 'no-store');
 });
 
+const ADMIN_DN = 'uid=admin,ou=users,dc=sekisho,dc=local';
+const basic = (password: string): string =>
+  'Basic ' + Buffer.from(`admin:${password}`).toString('base64');
+
+/** The first administrator's password, from the first start's output (printed exactly once). */
+function adminPassword(): string {
+  const all = [
+    ...server.output().matchAll(/First administrator: user ID "admin", password (\S+)\n/g),
+  ];
+  assert.equal(all.length, 1, server.output());
+  return all[0]![1]!;
+}
+
+/** An access log of the data directory, timestamps replaced by `[T]` once checked. */
+function accessLog(name: string): string[] {
+  const stamp = /\[\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}\]/;
+  return readFileSync(path.join(dataDir, 'logs', name), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      assert.match(l, stamp);
+      return l.replace(stamp, '[T]');
+    });
+}
+
+test('the first administrator signs on with HTTP Basic; /metrics counts it', async () => {
+  const password = adminPassword();
+  assert.match(password, /^[A-Za-z0-9_-]{20}$/);
+  const r = await request('GET', '/sso/signon', undefined, { authorization: basic(password) });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers['location'], '/sso/signon?lang=en');
+  assert.match(
+    String(r.headers['set-cookie']),
+    /^__Host-sekisho-credential=[A-Za-z0-9_-]+; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=1800$/,
+  );
+  const m = await request('GET', '/metrics', undefined, { authorization: '' });
+  assert.equal(m.status, 200);
+  assert.equal(m.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+  const text = String(m.json);
+  assert.match(text, /^sekisho_signon_total\{method="basicAuth",result="succeeded"\} 1$/m);
+  assert.doesNotMatch(text, /result="failed"/);
+  assert.match(text, /^process_resident_memory_bytes [1-9]\d*$/m);
+  assert.match(text, /^# TYPE process_resident_memory_bytes gauge$/m);
+  const h = await request('GET', '/healthz', undefined, { authorization: '' });
+  assert.equal(h.status, 200);
+});
+
 test('the REST API refuses a missing or wrong token, in constant form', async () => {
   for (const auth of ['', 'Bearer wrong', 'Basic YWRtaW46YWRtaW4=', `Bearer ${'a'.repeat(600)}`]) {
     const r = await request('POST', '/rest/v1/lskeyserver', '{}', { authorization: auth });
@@ -275,9 +322,35 @@ test('SIGTERM stops it cleanly; a restart keeps the CA, the token and the settin
   const ca = readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
   const token = readFileSync(path.join(dataDir, 'run', 'admin-token'), 'utf8');
   const kek = readFileSync(path.join(dataDir, 'kek.local'));
+  const password = adminPassword();
+  // A wrong and a right sign-on, then SIGTERM at once: their lines are still buffered (the
+  // writers flush every 200 ms) and must all reach the files.
+  const wrong = await request('GET', '/sso/signon', undefined, { authorization: basic('wrong') });
+  assert.equal(wrong.status, 401);
+  const right = await request('GET', '/sso/signon', undefined, { authorization: basic(password) });
+  assert.equal(right.status, 303);
   assert.equal(await stop(server), 0);
   assert.equal(existsSync(path.join(dataDir, 'run', 'server.json')), false, 'run file removed');
+  const repo = (result: string): string => `127.0.0.1 - 127.0.0.1 [T] - "${ADMIN_DN}" ${result} |`;
+  const auth = (result: string): string =>
+    `127.0.0.1 - unknown - 127.0.0.1 [T] - "${ADMIN_DN}" ${result} |`;
+  assert.deepEqual(accessLog('repository-access.log'), [
+    repo('Authentication(basicAuth) succeeded.'),
+    repo('Authentication(basicAuth) failed. (Count up failure count)'),
+    repo('Modification succeeded. (Count up failure count)'),
+    repo('Authentication(basicAuth) succeeded.'),
+    repo('Modification succeeded. (Failure count reset)'),
+  ]);
+  assert.deepEqual(accessLog('authentication-access.log'), [
+    auth('Authentication(basicAuth) succeeded.'),
+    auth('Authentication(basicAuth) failed. (Authentication by ID and password is required)'),
+    auth('Authentication(basicAuth) succeeded.'),
+  ]);
   server = await startSekisho();
+  assert.doesNotMatch(server.output(), /First administrator/);
+  assert.equal(server.output().includes(password), false);
+  const again = await request('GET', '/sso/signon', undefined, { authorization: basic(password) });
+  assert.equal(again.status, 303, 'the password still works after the restart');
   assert.equal(readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8'), ca);
   assert.equal(readFileSync(path.join(dataDir, 'run', 'admin-token'), 'utf8'), token);
   assert.deepEqual(readFileSync(path.join(dataDir, 'kek.local')), kek);

@@ -1,0 +1,143 @@
+// The administrator's lock release through the management API on the same HTTPS port as the
+// sign-on form: `POST /rest/v1/chssouser {"unlock": true, "object": UID}` (docs/sso.md) releases
+// a user locked by wrong passwords, writes `Modification succeeded. (Failure count reset)` with
+// `unknown` for the authentication server and the client, and the user signs on again.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  ADMIN_TOKEN,
+  Browser,
+  authLine,
+  csrfOf,
+  dnOf,
+  makePki,
+  repoLine,
+  startSso,
+  type SsoServer,
+  type TestPki,
+} from './sso-harness.ts';
+
+let pki: TestPki;
+let server: SsoServer;
+const FRANK = dnOf('frank');
+
+before(async () => {
+  pki = await makePki();
+  server = await startSso({
+    pki,
+    management: true,
+    config: { repository: { 'password-max-failure-count': 2 } },
+  });
+  await server.addUser('frank', { password: 'frank-secret' });
+});
+after(async () => {
+  await server.close();
+});
+
+function rest(
+  command: string,
+  body: unknown,
+  token = ADMIN_TOKEN,
+): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(`/rest/v1/${command}`, server.origin),
+      {
+        method: 'POST',
+        ca: pki.serverCa.cert,
+        agent: false,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('a user locked by wrong passwords is unlocked through POST /rest/v1/chssouser', async () => {
+  const b = new Browser(server, pki);
+  let { csrf } = await b.form();
+  for (const password of ['wrong-1', 'wrong-2', 'frank-secret']) {
+    const r = await b.post('/sso/signon', { uid: 'frank', password, csrf });
+    assert.equal(r.status, 401, password);
+    csrf = csrfOf(r.body);
+  }
+  const locked = await server.user('frank');
+  assert.equal(locked.ssoUserStatus, 'locked');
+  assert.equal(locked.ssoFailureCount, 2);
+  assert.ok(locked.ssoLockTimeStamp instanceof Date);
+  const required =
+    'Authentication(basicAuth) failed. (Authentication by ID and password is required)';
+  assert.deepEqual(await server.takeLogs(), {
+    repository: [
+      repoLine(FRANK, 'Authentication(basicAuth) failed. (Count up failure count)'),
+      repoLine(FRANK, 'Modification succeeded. (Count up failure count)'),
+      repoLine(FRANK, 'Authentication(basicAuth) failed. (User was locked)'),
+      repoLine(FRANK, 'Modification succeeded. (Locked)'),
+      repoLine(FRANK, 'Authentication(basicAuth) failed. (Already locked)'),
+    ],
+    authentication: [
+      authLine('unknown', '127.0.0.1', FRANK, required),
+      authLine('unknown', '127.0.0.1', FRANK, required),
+      authLine('unknown', '127.0.0.1', FRANK, 'Authentication(basicAuth) failed.'),
+    ],
+  });
+
+  // Refused without the token, for a missing user, and without -unlock: nothing changes.
+  assert.equal((await rest('chssouser', { unlock: true, object: 'frank' }, 'wrong')).status, 401);
+  const missing = await rest('chssouser', { unlock: true, object: 'nobody' });
+  assert.equal(missing.status, 404, JSON.stringify(missing.json));
+  assert.deepEqual((missing.json as { error: { code: string } }).error.code, 'SSO_USER_NOT_FOUND');
+  const usage = await rest('chssouser', { object: 'frank' });
+  assert.equal(usage.status, 400);
+  assert.equal((await server.user('frank')).ssoUserStatus, 'locked');
+  assert.deepEqual(await server.takeLogs(), { repository: [], authentication: [] });
+
+  const r = await rest('chssouser', { unlock: true, object: 'frank' });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual((r.json as { output: unknown }).output, {
+    kind: 'message',
+    lines: [`user frank unlocked (${FRANK})`],
+  });
+  const unlocked = await server.user('frank');
+  assert.equal(unlocked.ssoUserStatus, 'good');
+  assert.equal(unlocked.ssoFailureCount, 0);
+  assert.equal(unlocked.ssoLockTimeStamp, undefined);
+  assert.deepEqual(await server.takeLogs(), {
+    repository: [
+      `unknown - unknown [T] - "${FRANK}" Modification succeeded. (Failure count reset) |`,
+    ],
+    authentication: [],
+  });
+
+  const ok = await b.post('/sso/signon', { uid: 'frank', password: 'frank-secret', csrf });
+  assert.equal(ok.status, 303);
+  assert.deepEqual(await server.takeLogs(), {
+    repository: [repoLine(FRANK, 'Authentication(basicAuth) succeeded.')],
+    authentication: [
+      authLine('unknown', '127.0.0.1', FRANK, 'Authentication(basicAuth) succeeded.'),
+    ],
+  });
+  // The system log has the lock and its release by the administrator, once each.
+  const system = readFileSync(path.join(server.sso.logDir, 'system.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^\S+ /, ''));
+  assert.deepEqual(system, [
+    `WARNING sso01060 User was locked. UserID=(frank) DN=(${FRANK})`,
+    `INFO sso09002 User lock was released by the administrator. UserID=(frank) DN=(${FRANK})`,
+  ]);
+});
