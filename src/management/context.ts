@@ -22,6 +22,8 @@ export interface ManagementServices {
    */
   readonly sso?: {
     unlock(uid: string, client: string | undefined): Promise<SsoUser | undefined>;
+    /** Roles or role sets were changed (import-ldif): `RoleInfoUpd succeeded.` */
+    roleInfoUpdated(client: string | undefined): void;
   };
 }
 

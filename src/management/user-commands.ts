@@ -561,6 +561,9 @@ async function importLdif(text: string, services: ManagementServices): Promise<C
   let added = 0;
   let modified = 0;
   let deleted = 0;
+  let roleInfo = false;
+  const isRoleInfo = (e: { kind: string } | undefined) =>
+    e?.kind === 'role' || e?.kind === 'roleSet';
   for (const s of steps) {
     switch (s.kind) {
       case 'add':
@@ -578,13 +581,16 @@ async function importLdif(text: string, services: ManagementServices): Promise<C
         break;
       case 'addEntry':
         await accessControl.add(s.entry);
+        roleInfo ||= isRoleInfo(s.entry);
         added++;
         break;
       case 'replaceEntry':
         await accessControl.replace(s.entry);
+        roleInfo ||= isRoleInfo(s.entry);
         modified++;
         break;
       case 'deleteEntry':
+        roleInfo ||= isRoleInfo(await accessControl.find(s.dn));
         await accessControl.delete(s.dn);
         deleted++;
         break;
@@ -594,6 +600,8 @@ async function importLdif(text: string, services: ManagementServices): Promise<C
       }
     }
   }
+  // Roles or role sets changed: the console's [Update Role information] (EG-209).
+  if (roleInfo) services.sso?.roleInfoUpdated(undefined);
   return {
     output: {
       kind: 'message',

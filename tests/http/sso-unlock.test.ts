@@ -141,3 +141,46 @@ test('a user locked by wrong passwords is unlocked through POST /rest/v1/chssous
     `INFO sso09002 User lock was released by the administrator. UserID=(frank) DN=(${FRANK})`,
   ]);
 });
+
+test('import-ldif through REST: changing roles writes RoleInfoUpd succeeded., users alone do not', async () => {
+  const roles = [
+    'dn: ou=roles,dc=sekisho,dc=local',
+    'objectClass: organizationalUnit',
+    'ou: roles',
+    '',
+    'dn: cn=staff,ou=roles,dc=sekisho,dc=local',
+    'objectClass: ssoRole',
+    'cn: staff',
+    '',
+  ].join('\n');
+  const r = await rest('import-ldif', { file: roles });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual(await server.takeLogs(), {
+    repository: ['unknown - unknown [T] - "unknown" RoleInfoUpd succeeded. |'],
+    authentication: [],
+  });
+  const user = [
+    `dn: ${dnOf('grace')}`,
+    'objectClass: inetOrgPerson',
+    'objectClass: ssoUser',
+    'uid: grace',
+    'cn: Grace',
+    'sn: Grace',
+    'ssoRoleName: staff',
+    '',
+  ].join('\n');
+  assert.equal((await rest('import-ldif', { file: user })).status, 200);
+  assert.deepEqual(await server.takeLogs(), { repository: [], authentication: [] });
+  const del = 'dn: cn=staff,ou=roles,dc=sekisho,dc=local\nchangetype: delete\n';
+  assert.equal((await rest('import-ldif', { file: del })).status, 200);
+  assert.deepEqual(await server.takeLogs(), {
+    repository: ['unknown - unknown [T] - "unknown" RoleInfoUpd succeeded. |'],
+    authentication: [],
+  });
+  // A failed import changes nothing and writes nothing.
+  const bad = await rest('import-ldif', {
+    file: 'dn: cn=x,ou=roles,dc=sekisho,dc=local\nobjectClass: ssoRole\n',
+  });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(await server.takeLogs(), { repository: [], authentication: [] });
+});

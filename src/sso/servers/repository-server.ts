@@ -357,6 +357,20 @@ export class RepositoryServer {
     }
   }
 
+  /**
+   * Role information was updated by an administrator (the console's [Update Role
+   * information], EG-209; here import-ldif changing roles or role sets): `RoleInfoUpd
+   * succeeded.` with the authentication-server field `unknown`.
+   */
+  roleInfoUpdated(client: string | undefined): void {
+    this.#line(
+      { authServer: undefined, client },
+      undefined,
+      { token: 'RoleInfoUpd', outcome: 'succeeded' },
+      undefined,
+    );
+  }
+
   /** The method token of a request, for callers that log before asking. */
   static methodOf(req: RepositoryAuthRequest): ReturnType<typeof presentedMethod> {
     return presentedMethod({
