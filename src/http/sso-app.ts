@@ -53,6 +53,11 @@ export interface SsoAppOptions {
   /** The keys derived from the service ID (rejects when the KEK cannot be read). */
   readonly keys: () => Promise<SsoKeys>;
   /**
+   * The keys of the service ID that `ssoupsid` replaced in this process, if any: a credential
+   * they open is stale (sign on again), not forged.
+   */
+  readonly previousKeys?: () => SsoKeys | undefined;
+  /**
    * The business server a return URL belongs to: its host name when the URL is an https URL of
    * a registered site, else undefined (the URL is refused).
    */
@@ -276,7 +281,21 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
               .send(signedOnPage(lang, opened.claims.uid, csrf.token));
           }
           void reply.header('set-cookie', cookie(CREDENTIAL_COOKIE, '', 0));
-          if (opened.reason !== 'expired') return invalidRequest(req, reply, 400, lang);
+          const previous = opened.reason === 'forged' ? o.previousKeys?.() : undefined;
+          if (previous !== undefined && openCredential(previous.credential, token, now()).ok) {
+            // Sealed under the service ID that ssoupsid replaced: sign on again.
+            o.authentication.logLine(
+              { client: req.socket.remoteAddress, businessServer },
+              {
+                repositoryServer: undefined,
+                user: undefined,
+                result: { token: 'Authentication(unknown)', outcome: 'failed' },
+                supplementary: 'CREDENTIAL_PREVIOUS_SERVICE_ID',
+              },
+            );
+          } else if (opened.reason !== 'expired') {
+            return invalidRequest(req, reply, 400, lang);
+          }
         }
 
         const pc = peer(req);

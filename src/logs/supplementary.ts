@@ -687,6 +687,18 @@ export const SUPPLEMENTARY = {
       en: 'If it repeats from the same client, investigate a possible attack.',
     },
   },
+  CREDENTIAL_PREVIOUS_SERVICE_ID: {
+    text: 'Credential of a previous service ID',
+    logs: AUTH,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-UPSID: ssoupsid replaces the service ID; the original text is not seen)',
+    meaning: {
+      ja: 'ssoupsidコマンドで更新される前のサービスIDで作成されたクレデンシャルが提示されました。利用者は再度サインオンします。',
+      en: 'A credential sealed under the service ID that ssoupsid replaced was presented; the user signs on again.',
+    },
+    action: NO_ACTION,
+  },
   ALREADY_AUTHENTICATED: {
     text: 'Already authenticated',
     logs: AUTH,

@@ -2,7 +2,9 @@
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { EventLog } from '../events/index.ts';
-import { KekService } from '../keyservers/kek.ts';
+import { KekService, kcvOf } from '../keyservers/kek.ts';
+import { ServiceIdService } from '../sso/core/service-id.ts';
+import { SqliteServiceIdStore } from '../storage/sqlite/service-id-store.ts';
 import { KeyServerManager } from '../keyservers/manager.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { openDatabase } from '../storage/sqlite/database.ts';
@@ -32,11 +34,20 @@ export function openServices(dataDir: string): OpenServices {
   });
   const manager = new KeyServerManager({ store, events, kek });
   holder.manager = manager;
+  // The service ID (the secret credentials are sealed with) is wrapped by the KEK and follows
+  // it when it changes.
+  const serviceId = new ServiceIdService({
+    store: new SqliteServiceIdStore(db),
+    kek: () => kek.current(),
+    kcvOf,
+  });
+  kek.onChange((oldKek, newKek) => serviceId.rewrap(oldKek, newKek));
   return {
     db,
     manager,
     events,
     kek,
+    serviceId,
     users: new SqliteUserRepository(db),
     accessControl: new SqliteAccessControlRepository(db),
     close: () => {

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SekishoConfig } from '../config/index.ts';
-import { kcvOf } from '../keyservers/kek.ts';
 import {
   AccessLogWriter,
   FileSystemLog,
@@ -20,11 +19,10 @@ import { siteForUrl } from '../sso/core/access-control.ts';
 import { deriveKeys } from '../sso/core/credential.ts';
 import { lockoutPolicy } from '../sso/core/lockout.ts';
 import { createPasswordHasher, type PasswordHasher } from '../sso/core/password.ts';
-import { ServiceIdService } from '../sso/core/service-id.ts';
+import type { ServiceIdService } from '../sso/core/service-id.ts';
 import { newSsoUser } from '../sso/core/user.ts';
 import { AuthenticationServer } from '../sso/servers/authentication-server.ts';
 import { RepositoryServer } from '../sso/servers/repository-server.ts';
-import { SqliteServiceIdStore } from '../storage/sqlite/service-id-store.ts';
 import type { SsoAppOptions, SsoKeys } from '../http/sso-app.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { OpenServices } from './services.ts';
@@ -111,12 +109,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     systemLog,
   });
 
-  const serviceId = new ServiceIdService({
-    store: new SqliteServiceIdStore(services.db),
-    kek: () => services.kek.current(),
-    kcvOf,
-  });
-  services.kek.onChange((oldKek, newKek) => serviceId.rewrap(oldKek, newKek));
+  const serviceId = services.serviceId;
   let keys: { id: Uint8Array; keys: SsoKeys } | undefined;
   const currentKeys = async (): Promise<SsoKeys> => {
     let id: Uint8Array;
@@ -126,8 +119,12 @@ export function openSso(w: SsoWiring): SsoRoles {
       systemLog.write('sso09004', e instanceof Error ? e.message : String(e));
       throw e;
     }
-    if (keys?.id !== id) keys = { id, keys: deriveKeys(id) };
+    if (keys === undefined || !Buffer.from(keys.id).equals(id)) keys = { id, keys: deriveKeys(id) };
     return keys.keys;
+  };
+  const previousKeys = (): SsoKeys | undefined => {
+    const id = serviceId.previous();
+    return id === undefined ? undefined : deriveKeys(id);
   };
 
   const authentication = new AuthenticationServer({
@@ -145,6 +142,7 @@ export function openSso(w: SsoWiring): SsoRoles {
   const app: SsoAppOptions = {
     authentication,
     keys: currentKeys,
+    previousKeys,
     registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
     causeNotification: r['cause-notification'],
     describeCertificate,

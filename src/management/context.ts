@@ -5,6 +5,7 @@ import type { KeyServerManager } from '../keyservers/manager.ts';
 import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
 import type { SsoUser } from '../sso/core/user.ts';
+import type { ServiceIdService } from '../sso/core/service-id.ts';
 
 export type Lang = 'ja' | 'en';
 
@@ -12,6 +13,8 @@ export interface ManagementServices {
   readonly manager: KeyServerManager;
   readonly events: EventLog;
   readonly kek: KekService;
+  /** The service ID, wrapped by the KEK (`ssoupsid`). */
+  readonly serviceId: ServiceIdService;
   /** The SSO user repository (the embedded store until the LDAP adapter of issue 6). */
   readonly users: UserRepository;
   /** Roles, role sets, sites, resources and their containers, in the same store as `users`. */
@@ -24,6 +27,8 @@ export interface ManagementServices {
     unlock(uid: string, client: string | undefined): Promise<SsoUser | undefined>;
     /** Roles or role sets were changed (import-ldif): `RoleInfoUpd succeeded.` */
     roleInfoUpdated(client: string | undefined): void;
+    /** The service ID was regenerated (`ssoupsid`): `Service ID update succeeded.` */
+    serviceIdUpdated(client: string | undefined): void;
   };
 }
 

@@ -39,6 +39,33 @@ function row(u: SsoUser): string[] {
 const HEADERS = ['uid', 'dn', 'auth_type', 'status', 'failure_count', 'lock_time'];
 
 export const SSO_COMMANDS: Record<string, ManagementCommand> = {
+  ssoupsid: {
+    summary:
+      'regenerate the service ID: every credential issued before stops working (confirm with -yes)',
+    spec: {
+      options: {
+        yes: {
+          kind: 'boolean',
+          help: 'confirm: every signed-on user must sign on again',
+        },
+      },
+    },
+    run: async (a, { services }) => {
+      if (!has(a, 'yes')) {
+        throw new UsageError(
+          'ssoupsid replaces the service ID: every credential issued until now stops working and every user signs on again. Run it again with -yes to confirm.',
+        );
+      }
+      const { generation } = await services.serviceId.regenerate();
+      services.sso?.serviceIdUpdated(undefined);
+      return {
+        output: {
+          kind: 'message',
+          lines: [`service ID regenerated (generation ${generation})`],
+        },
+      };
+    },
+  },
   lsssouser: {
     summary: 'list SSO users with their lockout state, or show one user',
     spec: { options: {}, positionals: { names: ['UID'], min: 0, max: 1 } },

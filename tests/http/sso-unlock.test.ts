@@ -184,3 +184,62 @@ test('import-ldif through REST: changing roles writes RoleInfoUpd succeeded., us
   assert.equal(bad.status, 400);
   assert.deepEqual(await server.takeLogs(), { repository: [], authentication: [] });
 });
+
+test('ssoupsid: confirmation required; old credentials are stale, not forged; new sign-ons work', async () => {
+  await server.addUser('heidi', { password: 'heidi-secret' });
+  const HEIDI = dnOf('heidi');
+  const b = new Browser(server, pki);
+  const { csrf } = await b.form();
+  const signedOn = await b.post('/sso/signon', { uid: 'heidi', password: 'heidi-secret', csrf });
+  assert.equal(signedOn.status, 303);
+  const old = b.jar.get('__Host-sekisho-credential');
+  assert.ok(old !== undefined);
+  await server.takeLogs();
+
+  const refused = await rest('ssoupsid', {});
+  assert.equal(refused.status, 400);
+  assert.match(JSON.stringify(refused.json), /Run it again with -yes to confirm/);
+  assert.equal((await b.request('/sso/signon')).status, 200, 'still signed on');
+  assert.deepEqual(await server.takeLogs(), { repository: [], authentication: [] });
+
+  const done = await rest('ssoupsid', { yes: true });
+  assert.equal(done.status, 200, JSON.stringify(done.json));
+  assert.match(JSON.stringify(done.json), /service ID regenerated \(generation 2\)/);
+  assert.deepEqual(await server.takeLogs(), {
+    repository: ['unknown - unknown [T] - "unknown" Service ID update succeeded. |'],
+    authentication: [],
+  });
+
+  // The old credential no longer signs on: the form again, the cookie cleared, one line.
+  const after = await b.request('/sso/signon');
+  assert.equal(after.status, 200);
+  assert.match(after.body, /name="password"/);
+  assert.ok(after.setCookies.some((c) => /^__Host-sekisho-credential=; .*Max-Age=0/.test(c)));
+  assert.equal(b.jar.has('__Host-sekisho-credential'), false);
+  assert.deepEqual(await server.takeLogs(), {
+    repository: [],
+    authentication: [
+      'unknown - unknown - unknown [T] - "unknown" Authentication(unknown) failed. (Credential of a previous service ID) |'.replace(
+        /^unknown/,
+        '127.0.0.1',
+      ),
+    ],
+  });
+  // A truly forged one is still a bad request.
+  const forged = await b.request('/sso/signon', {
+    cookieHeader: `__Host-sekisho-credential=${old.slice(0, -4)}AAAA`,
+  });
+  assert.equal(forged.status, 400);
+  await server.takeLogs();
+
+  const again = await b.post('/sso/signon', {
+    uid: 'heidi',
+    password: 'heidi-secret',
+    csrf: csrfOf(after.body),
+  });
+  assert.equal(again.status, 303);
+  assert.notEqual(b.jar.get('__Host-sekisho-credential'), old);
+  assert.deepEqual((await server.takeLogs()).repository, [
+    repoLine(HEIDI, 'Authentication(basicAuth) succeeded.'),
+  ]);
+});

@@ -44,6 +44,8 @@ function unwrapFailed(message: string, cause?: unknown): SsoError {
 export class ServiceIdService {
   private readonly deps: ServiceIdDeps;
   private cached: Uint8Array | undefined;
+  /** The service ID replaced by the last `regenerate` of this process, to recognize its credentials. */
+  private replaced: Uint8Array | undefined;
   /** The tail of the queue that runs this instance's operations one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -142,9 +144,19 @@ export class ServiceIdService {
     return this.exclusive(async () => {
       const kek = await this.deps.kek();
       const generation = (this.deps.store.get()?.generation ?? 0) + 1;
+      this.replaced = this.cached;
       this.cached = this.generate(kek, generation);
       return { generation };
     });
+  }
+
+  /**
+   * The service ID that the last {@link regenerate} of this process replaced (when this process
+   * had read it), so that a credential sealed under it can be told apart from a forged one.
+   * Not stored: after a restart such credentials read as forged.
+   */
+  previous(): Uint8Array | undefined {
+    return this.replaced?.slice();
   }
 
   /**

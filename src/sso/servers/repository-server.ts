@@ -371,6 +371,16 @@ export class RepositoryServer {
     );
   }
 
+  /** The service ID was regenerated (`ssoupsid`, seed 003): `Service ID update succeeded.` */
+  serviceIdUpdated(client: string | undefined): void {
+    this.#line(
+      { authServer: undefined, client },
+      undefined,
+      { token: 'Service ID update', outcome: 'succeeded' },
+      undefined,
+    );
+  }
+
   /** The method token of a request, for callers that log before asking. */
   static methodOf(req: RepositoryAuthRequest): ReturnType<typeof presentedMethod> {
     return presentedMethod({
