@@ -58,6 +58,11 @@ export interface SsoAppOptions {
    */
   readonly previousKeys?: () => SsoKeys | undefined;
   /**
+   * Re-reads the service ID when another process regenerated it; resolves whether it changed
+   * (then `keys()` answers the new keys). Called when a credential does not open.
+   */
+  readonly refreshKeys?: () => Promise<boolean>;
+  /**
    * The business server a return URL belongs to: its host name when the URL is an https URL of
    * a registered site, else undefined (the URL is refused).
    */
@@ -266,12 +271,16 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
         const ret = await checkReturn(queryString(req, 'return'));
         if (ret === 'refused') return invalidRequest(req, reply, 400, lang, 'badReturn');
         const businessServer = ret?.site;
-        const keys = await o.keys();
+        let keys = await o.keys();
 
         // Already signed on?
         const token = parseCookies(req.headers.cookie).get(CREDENTIAL_COOKIE);
         if (token !== undefined) {
-          const opened = openCredential(keys.credential, token, now());
+          let opened = openCredential(keys.credential, token, now());
+          if (!opened.ok && opened.reason === 'forged' && (await o.refreshKeys?.()) === true) {
+            keys = await o.keys();
+            opened = openCredential(keys.credential, token, now());
+          }
           if (opened.ok) {
             if (ret !== undefined) return reply.code(303).header('location', ret.url).send();
             const csrf = issueCsrf(keys.csrf, now());

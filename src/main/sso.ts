@@ -143,6 +143,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     authentication,
     keys: currentKeys,
     previousKeys,
+    refreshKeys: () => serviceId.refresh(),
     registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
     causeNotification: r['cause-notification'],
     describeCertificate,

@@ -46,6 +46,8 @@ export class ServiceIdService {
   private cached: Uint8Array | undefined;
   /** The service ID replaced by the last `regenerate` of this process, to recognize its credentials. */
   private replaced: Uint8Array | undefined;
+  /** The generation of {@link cached}. */
+  private cachedGeneration: number | undefined;
   /** The tail of the queue that runs this instance's operations one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -129,6 +131,7 @@ export class ServiceIdService {
         const kek = await this.deps.kek();
         const stored = this.deps.store.get();
         this.cached = stored === undefined ? this.generate(kek, 1) : this.unwrap(stored, kek);
+        this.cachedGeneration = stored?.generation ?? 1;
       }
       return this.cached.slice();
     });
@@ -146,6 +149,7 @@ export class ServiceIdService {
       const generation = (this.deps.store.get()?.generation ?? 0) + 1;
       this.replaced = this.cached;
       this.cached = this.generate(kek, generation);
+      this.cachedGeneration = generation;
       return { generation };
     });
   }
@@ -157,6 +161,26 @@ export class ServiceIdService {
    */
   previous(): Uint8Array | undefined {
     return this.replaced?.slice();
+  }
+
+  /**
+   * Picks up a service ID that another process regenerated (`ssoupsid` run against the store
+   * this process shares): when the stored generation differs from the one in memory, unwraps
+   * the stored one and keeps the old as {@link previous}. Cheap (one store read); callers run
+   * it when a credential fails to open, so that every server follows a regeneration without a
+   * restart. Resolves whether the service ID changed.
+   */
+  async refresh(): Promise<boolean> {
+    return this.exclusive(async () => {
+      const stored = this.deps.store.get();
+      if (stored === undefined || this.cached === undefined) return false;
+      if (stored.generation === this.cachedGeneration) return false;
+      const fresh = this.unwrap(stored, await this.deps.kek());
+      this.replaced = this.cached;
+      this.cached = fresh;
+      this.cachedGeneration = stored.generation;
+      return true;
+    });
   }
 
   /**
@@ -173,9 +197,11 @@ export class ServiceIdService {
       const newKcv = this.deps.kcvOf(newKek);
       if (stored.kcv === newKcv && newKcv !== this.deps.kcvOf(oldKek)) {
         this.cached = this.unwrap(stored, newKek);
+        this.cachedGeneration = stored.generation;
         return;
       }
       const serviceId = this.unwrap(stored, oldKek);
+      this.cachedGeneration = stored.generation;
       this.deps.store.put({
         wrapped: this.wrap(serviceId, newKek, stored.generation),
         kcv: newKcv,
