@@ -199,6 +199,70 @@ export const LogsSchema = Type.Object(
   { additionalProperties: false, description: 'Access logs and their rotation.', default: {} },
 );
 
+export const SessionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description:
+        'Session management (Interstage: the session management server on the update-type repository server): sessions with idle timeout and maximum lifetime, one sign-on per user ID, sign-off and forced sign-off that end access at every business server. With it, every access-log line carries `SessionID="…"`.',
+      default: true,
+    }),
+    'idle-timeout': integer(
+      0,
+      10_080,
+      'Minutes without a request after which a session ends; 0 = never.',
+      30,
+    ),
+    'max-lifetime': integer(
+      0,
+      43_200,
+      'Minutes after sign-on at which a session ends whatever its use; 0 = never.',
+      480,
+    ),
+    'forced-sign-on': Type.Boolean({
+      description:
+        'A user already signed on elsewhere may confirm a forced sign-on, which signs the other browser off (Interstage [強制サインオン] = 許可する); false refuses the second sign-on.',
+      default: true,
+    }),
+  },
+  { additionalProperties: false, description: 'Session management.', default: {} },
+);
+
+export const BusinessSchema = Type.Object(
+  {
+    'session-cache-ms': integer(
+      0,
+      60_000,
+      'Milliseconds a business server may reuse a session check (and a user’s roles) before asking again: the longest a sign-off, forced sign-off or lock takes to end access. 0 = ask every time.',
+      2000,
+    ),
+    'deny-unknown-paths': Type.Boolean({
+      description:
+        'A path of a registered site that no protected resource covers is denied (true) or let through to any signed-on user (false).',
+      default: true,
+    }),
+    'trusted-proxies': Type.Array(
+      Type.String({
+        minLength: 2,
+        maxLength: 45,
+        pattern: '^[0-9A-Fa-f:.]+$',
+        'x-format': 'IP address',
+        'x-message': 'must be an IP address',
+      }),
+      {
+        maxItems: 64,
+        description:
+          'Addresses whose X-Forwarded-* / X-Original-* headers forward authentication believes (nginx, Traefik).',
+        default: ['127.0.0.1', '::1'],
+      },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Business servers (forward authentication, reverse proxy).',
+    default: {},
+  },
+);
+
 export const KeyserversSchema = Type.Object(
   {
     'validation-interval': integer(
@@ -223,6 +287,8 @@ export const ConfigSchema = Type.Object(
     server: ServerSchema,
     repository: RepositorySchema,
     logs: LogsSchema,
+    sessions: SessionsSchema,
+    business: BusinessSchema,
     keyservers: KeyserversSchema,
   },
   { additionalProperties: false, description: 'The Sekisho configuration file.', default: {} },
@@ -236,4 +302,11 @@ type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonl
 export type SekishoConfig = DeepReadonly<SekishoConfigInput>;
 
 /** The sections in file order, for docs. */
-export const SECTIONS = ['server', 'repository', 'logs', 'keyservers'] as const;
+export const SECTIONS = [
+  'server',
+  'repository',
+  'logs',
+  'sessions',
+  'business',
+  'keyservers',
+] as const;

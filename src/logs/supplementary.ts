@@ -47,6 +47,8 @@ const UNLOCK: Texts = {
 };
 const REPO: readonly LogKind[] = ['repository'];
 const AUTH: readonly LogKind[] = ['authentication'];
+const BUSINESS: readonly LogKind[] = ['business'];
+const SESSION: readonly LogKind[] = ['session'];
 
 /** The catalogue, by stable id. */
 export const SUPPLEMENTARY = {
@@ -631,6 +633,43 @@ export const SUPPLEMENTARY = {
     meaning: { ja: 'セションの有効期限が切れました。', en: 'The session expired.' },
     action: NO_ACTION,
   },
+  // ---- Session-management log: why a session was deleted (PROPOSAL, reference §7 Q4) ----------
+  SESSION_LOG_IDLE_TIMEOUT: {
+    text: 'Idle timeout',
+    logs: SESSION,
+    outcome: 'succeeded',
+    verified: false,
+    source: 'reference §7 Q4 (PROPOSAL)',
+    meaning: {
+      ja: 'アイドル監視でタイムアウトが発生したため、セションを削除しました。',
+      en: 'Idle monitoring timed the session out; the session was deleted.',
+    },
+    action: NO_ACTION,
+  },
+  SESSION_LOG_EXPIRED: {
+    text: 'Session expired',
+    logs: SESSION,
+    outcome: 'succeeded',
+    verified: false,
+    source: 'reference §7 Q4 (PROPOSAL)',
+    meaning: {
+      ja: 'セションの最大有効期間が経過した、または強制サインオンの確認が期限内に行われなかったため、セションを削除しました。',
+      en: 'The session reached its maximum lifetime, or a forced sign-on was not confirmed in time; the session was deleted.',
+    },
+    action: NO_ACTION,
+  },
+  SESSION_LOG_REAUTHENTICATION_REQUIRED: {
+    text: 'Re-authentication required',
+    logs: SESSION,
+    outcome: 'succeeded',
+    verified: false,
+    source: 'reference §7 Q4 (PROPOSAL); EG-319 (ssoCredentialTTL)',
+    meaning: {
+      ja: '再認証間隔(ssoCredentialTTL)が経過したため、セションを削除しました。',
+      en: 'The re-authentication interval (ssoCredentialTTL) elapsed; the session was deleted.',
+    },
+    action: NO_ACTION,
+  },
   // ---- Authentication server ----------------------------------------------------------------
   NO_CREDENTIALS: {
     text: "User's ID/password and certificate do not exist",
@@ -706,6 +745,202 @@ export const SUPPLEMENTARY = {
     verified: false,
     source: 'J-AS7 (V7 text ends with "."; V8 form not seen)',
     meaning: { ja: '利用者はすでに認証されています。', en: 'The user is already authenticated.' },
+    action: NO_ACTION,
+  },
+  // ---- Business server (Sekisho's own texts: the manual shows none, §3.3) -------------------
+  BUSINESS_CREDENTIAL_MISSING: {
+    text: 'No credential',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-BA90: supplementary information is not always recorded)',
+    meaning: {
+      ja: '要求にクレデンシャルがありません(利用者はサインオンしていません)。認証サーバへ誘導しました。',
+      en: 'The request carried no credential (the user has not signed on); it was sent to the authentication server.',
+    },
+    action: NO_ACTION,
+  },
+  BUSINESS_CREDENTIAL_EXPIRED: {
+    text: 'Credential expired',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (EG-319: re-authentication interval)',
+    meaning: {
+      ja: 'クレデンシャルの有効期限(再認証間隔)が過ぎました。利用者は再度サインオンします。',
+      en: 'The credential outlived the re-authentication interval; the user signs on again.',
+    },
+    action: NO_ACTION,
+  },
+  BUSINESS_CREDENTIAL_INVALID: {
+    text: 'Invalid credential',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-UPSID: credentials of another service ID do not open)',
+    meaning: {
+      ja: 'クレデンシャルを復号または検証できません(改ざん、形式誤り、発行日時が未来、または別のサービスIDで作成されたもの)。利用者は再度サインオンします。',
+      en: 'The credential cannot be opened or checked: altered, malformed, issued in the future, or sealed under another service ID. The user signs on again.',
+    },
+    action: {
+      ja: 'ssoupsidの実行直後でなく、同じクライアントから繰り返される場合は、攻撃の可能性を調査してください。',
+      en: 'If it repeats from the same client and no service ID was just regenerated, investigate a possible attack.',
+    },
+  },
+  BUSINESS_SESSION_INVALID: {
+    text: 'Invalid session',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-SES, J-SOFF: session management)',
+    meaning: {
+      ja: 'セション管理がセションを無効と判定しました(サインオフ、強制サインオフ、アイドルタイムアウト、有効期限切れ)。利用者は再度サインオンします。',
+      en: 'Session management found the session invalid: signed off, forcibly signed off, idle or expired. The user signs on again.',
+    },
+    action: NO_ACTION,
+  },
+  BUSINESS_USER_NOT_FOUND: {
+    text: 'Entry not found',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (EG-123)',
+    meaning: {
+      ja: 'クレデンシャルの利用者のエントリがSSOリポジトリに見つかりません(削除された、またはユーザIDが変更された)。',
+      en: "The credential's user entry is no longer in the SSO repository (deleted, or its user ID changed).",
+    },
+    action: {
+      ja: 'SSOリポジトリの登録内容を確認してください。',
+      en: 'Check the contents of the SSO repository.',
+    },
+  },
+  BUSINESS_USER_LOCKED: {
+    text: 'User locked',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-LCK)',
+    meaning: {
+      ja: '利用者はロックされています。利用者は再度サインオンを求められます。',
+      en: 'The user is locked; the user is asked to sign on again.',
+    },
+    action: UNLOCK,
+  },
+  BUSINESS_OUT_OF_VALIDITY_PERIOD: {
+    text: 'Outside validity period',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (EG-41: ssoNotBefore/ssoNotAfter)',
+    meaning: {
+      ja: '利用者の有効期間(ssoNotBefore/ssoNotAfter)の外です。',
+      en: "The request falls outside the user's validity period (ssoNotBefore/ssoNotAfter).",
+    },
+    action: {
+      ja: '必要であれば利用者の有効期間を変更してください。',
+      en: "Change the user's validity period if necessary.",
+    },
+  },
+  BUSINESS_USER_INFO_INVALID: {
+    text: 'Invalid user information',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: '利用者のユーザID、DNまたはロール名に制御文字が含まれており、業務アプリケーションへ渡せません。',
+      en: "The user's ID, DN or a role name contains control characters and cannot be passed to the application.",
+    },
+    action: {
+      ja: 'SSOリポジトリのユーザ情報を修正してください。',
+      en: "Correct the user's entry in the SSO repository.",
+    },
+  },
+  BUSINESS_ROLE_MISMATCH: {
+    text: 'Role mismatch',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (EG-325: any-match of roles)',
+    meaning: {
+      ja: '利用者のロール(ロールセットを展開したもの)に、保護リソースのロールが一つもありません。',
+      en: "None of the protected resource's roles is among the user's roles (role sets expanded).",
+    },
+    action: {
+      ja: '利用者にアクセスを許可する場合は、ロールを追加してください。',
+      en: 'If the user should have access, give the user one of the roles.',
+    },
+  },
+  BUSINESS_PATH_INVALID: {
+    text: 'Invalid path',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: 'URLのパスが拒否されました(エンコードされたスラッシュ、二重エンコード、..、制御文字など、サーバにより解釈が異なり得る表記)。',
+      en: 'The URL path was refused: a spelling that servers may read differently (encoded slash, double encoding, dot segments, control characters…).',
+    },
+    action: {
+      ja: '同じクライアントから繰り返される場合は、攻撃の可能性を調査してください。',
+      en: 'If it repeats from the same client, investigate a possible attack.',
+    },
+  },
+  BUSINESS_RESOURCE_NOT_REGISTERED: {
+    text: 'Resource not registered',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: '保護サイトのパスですが、どの保護リソースにも該当しません(未登録のパスは拒否する設定です)。',
+      en: 'The path belongs to a protected site but no protected resource covers it (unregistered paths are denied).',
+    },
+    action: {
+      ja: '必要であれば保護リソースを登録し、アクセス制御情報を更新してください。',
+      en: 'Register a protected resource if necessary, then update the access-control information.',
+    },
+  },
+  BUSINESS_SITE_NOT_REGISTERED: {
+    text: 'Site not registered',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: 'URLのホストとポートが保護サイトとして登録されていません。',
+      en: 'The host and port of the URL are not a registered protected site.',
+    },
+    action: {
+      ja: 'プロキシの設定と保護サイトの登録内容を確認してください。',
+      en: 'Check the proxy configuration and the registered sites.',
+    },
+  },
+  BUSINESS_INVALID_REQUEST: {
+    text: 'Invalid request',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: '認可要求が不正です(信頼しないアドレスからの要求、転送ヘッダの欠落や矛盾、httpsでないURL)。',
+      en: 'The authorization request is invalid: it came from an untrusted address, its forwarded headers are missing or contradict each other, or the URL is not https.',
+    },
+    action: {
+      ja: 'プロキシの設定(信頼するプロキシのアドレス、転送ヘッダ)を確認してください。',
+      en: 'Check the proxy configuration (trusted proxy addresses, forwarded headers).',
+    },
+  },
+  BUSINESS_RESOURCE_NOT_PROTECTED: {
+    text: 'Resource not protected',
+    logs: BUSINESS,
+    outcome: 'succeeded',
+    verified: false,
+    source: 'Sekisho',
+    meaning: {
+      ja: '保護サイトのパスですが、どの保護リソースにも該当しないため、認証なしで通過させました(未登録のパスを許可する設定です)。',
+      en: 'The path belongs to a protected site but no protected resource covers it, so it passed without authentication (unregistered paths are allowed).',
+    },
     action: NO_ACTION,
   },
 } as const satisfies Record<string, SupplementaryEntry>;

@@ -49,6 +49,12 @@ describe('defaults', () => {
         'cause-notification': false,
       },
       logs: { directory: 'logs', 'max-size': 1024 * 1024, 'save-mode': 'separate', keep: 10 },
+      sessions: { enabled: true, 'idle-timeout': 30, 'max-lifetime': 480, 'forced-sign-on': true },
+      business: {
+        'session-cache-ms': 2000,
+        'deny-unknown-paths': true,
+        'trusted-proxies': ['127.0.0.1', '::1'],
+      },
       keyservers: { 'validation-interval': 15, 'validation-timeout': 10 },
     });
   });
