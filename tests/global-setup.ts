@@ -5,8 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Debian packages the test suite needs. Later issues add slapd, redis-server, nginx, chromium. */
-export const TEST_PACKAGES = ['python3-pykmip', 'openssl'];
+/**
+ * Debian packages the test suite needs (nginx-light: its nginx has auth_request built in).
+ * Later issues add slapd, redis-server, chromium.
+ */
+export const TEST_PACKAGES = ['python3-pykmip', 'openssl', 'nginx-light'];
 
 export function globalSetup(): void {
   const script = fileURLToPath(new URL('../scripts/test-env/ensure-packages.sh', import.meta.url));
