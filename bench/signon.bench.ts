@@ -80,7 +80,9 @@ async function saturate(op: () => Promise<void>): Promise<{ rate: number; latenc
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-bench-signon-'));
 const services = openServices(dataDir);
-const config = loadConfig({ text: '{}' });
+// Without session management: the bench signs the same users on again and again, which sessions
+// would turn into forced sign-on questions (one sign-on per user ID).
+const config = loadConfig({ text: '{"sessions":{"enabled":false}}' });
 const hasher = createPasswordHasher();
 const metrics = new Metrics();
 const sso = openSso({

@@ -22,8 +22,10 @@ import { issueCsrf, verifyCsrf } from '../sso/core/csrf.ts';
 import type { AuthenticationServer, SignOnResult } from '../sso/servers/authentication-server.ts';
 import { certificateIdentification } from '../sso/servers/repository-server.ts';
 import { FormError, parseForm } from './form.ts';
+import type { SessionManager } from '../sso/servers/session-manager.ts';
 import {
   PAGE_CSP,
+  confirmForcedPage,
   PAGE_TEXTS,
   messagePage,
   signOnPage,
@@ -42,6 +44,10 @@ const SIGN_ON_FORM = {
   maxBytes: 8192,
 } as const;
 const SIGN_OFF_FORM = { fields: { csrf: 128, lang: 8 }, maxBytes: 1024 } as const;
+const FORCED_FORM = {
+  fields: { csrf: 128, lang: 8, pending: 4096, answer: 3, return: MAX_RETURN_URL },
+  maxBytes: 8192,
+} as const;
 
 export interface SsoKeys {
   readonly credential: Uint8Array;
@@ -76,6 +82,10 @@ export interface SsoAppOptions {
    * `server.client-ca-file`, not only by the cluster CA); default: any verified one.
    */
   readonly isUserCertificate?: (socket: TLSSocket) => boolean;
+  /** Session management, when it is on (hosted by the repository server of this process). */
+  readonly sessions?:
+    | Pick<SessionManager, 'validate' | 'signOff' | 'confirmForcedSignOn' | 'cancelForcedSignOn'>
+    | undefined;
   /** Counts sign-on outcomes (for /metrics). */
   readonly onSignOn?: (method: string, ok: boolean) => void;
   readonly now?: () => Date;
@@ -199,6 +209,37 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
       .send(signOnPage({ lang, csrf: csrf.token, returnUrl, ...extra }));
   };
 
+  /** A second browser of a signed-on user: the forced sign-on question, or a refusal. */
+  const alreadySignedOn = async (
+    reply: FastifyReply,
+    result: Extract<SignOnResult, { ok: false }>,
+    lang: PageLang,
+    returnUrl: string | undefined,
+  ): Promise<FastifyReply> => {
+    if (result.confirm === undefined) {
+      return reply
+        .code(409)
+        .type('text/html; charset=utf-8')
+        .send(messagePage(lang, 'alreadySignedOn'));
+    }
+    const csrf = issueCsrf((await o.keys()).csrf, now());
+    return reply
+      .code(200)
+      .header('set-cookie', cookie(CSRF_COOKIE, csrf.cookie))
+      .type('text/html; charset=utf-8')
+      .send(
+        confirmForcedPage({
+          lang,
+          uid: result.confirm.claims.uid,
+          existingClient: result.confirm.existing.client,
+          existingSince: result.confirm.existing.createdAt,
+          csrf: csrf.token,
+          pending: result.confirm.token,
+          returnUrl,
+        }),
+      );
+  };
+
   const succeeded = (
     reply: FastifyReply,
     result: Extract<SignOnResult, { ok: true }>,
@@ -281,7 +322,17 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
             keys = await o.keys();
             opened = openCredential(keys.credential, token, now());
           }
-          if (opened.ok) {
+          let ended = false;
+          if (opened.ok && opened.claims.sessionId !== null && o.sessions !== undefined) {
+            const v = await o.sessions.validate(
+              opened.claims.sessionId,
+              opened.claims.uid,
+              req.socket.remoteAddress,
+              req.socket.localAddress,
+            );
+            ended = !v.ok;
+          }
+          if (opened.ok && !ended) {
             if (ret !== undefined) return reply.code(303).header('location', ret.url).send();
             const csrf = issueCsrf(keys.csrf, now());
             return reply
@@ -290,7 +341,8 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
               .send(signedOnPage(lang, opened.claims.uid, csrf.token));
           }
           void reply.header('set-cookie', cookie(CREDENTIAL_COOKIE, '', 0));
-          const previous = opened.reason === 'forged' ? o.previousKeys?.() : undefined;
+          const previous =
+            !opened.ok && opened.reason === 'forged' ? o.previousKeys?.() : undefined;
           if (previous !== undefined && openCredential(previous.credential, token, now()).ok) {
             // Sealed under the service ID that ssoupsid replaced: sign on again.
             o.authentication.logLine(
@@ -302,7 +354,7 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
                 supplementary: 'CREDENTIAL_PREVIOUS_SERVICE_ID',
               },
             );
-          } else if (opened.reason !== 'expired') {
+          } else if (!opened.ok && opened.reason !== 'expired') {
             return invalidRequest(req, reply, 400, lang);
           }
         }
@@ -332,6 +384,8 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
           });
           o.onSignOn?.(result.ok ? result.claims.method : result.method, result.ok);
           if (result.ok) return succeeded(reply, result, lang, ret?.url);
+          if (result.cause === 'already_signed_on')
+            return alreadySignedOn(reply, result, lang, ret?.url);
           if (basic !== undefined) {
             void reply.header('www-authenticate', 'Basic realm="Sekisho", charset="UTF-8"');
             return formPage(reply, 401, lang, ret?.url, {
@@ -391,6 +445,8 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
         });
         o.onSignOn?.(result.ok ? result.claims.method : result.method, result.ok);
         if (result.ok) return succeeded(reply, result, lang, ret?.url);
+        if (result.cause === 'already_signed_on')
+          return alreadySignedOn(reply, result, lang, ret?.url);
         return formPage(reply, 401, lang, ret?.url, {
           uid,
           message: presentsPassword
@@ -417,10 +473,69 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
           now(),
         );
         if (csrf !== 'ok') return invalidRequest(req, reply, 403, lang);
+        const token = parseCookies(req.headers.cookie).get(CREDENTIAL_COOKIE);
+        const opened =
+          token === undefined ? undefined : openCredential(keys.credential, token, now());
+        if (opened?.ok === true && opened.claims.sessionId !== null && o.sessions !== undefined) {
+          await o.sessions.signOff(opened.claims.sessionId, {
+            client: req.socket.remoteAddress,
+            authServer: req.socket.localAddress,
+          });
+        }
         return reply
           .header('set-cookie', cookie(CREDENTIAL_COOKIE, '', 0))
           .type('text/html; charset=utf-8')
           .send(messagePage(lang, 'signedOff'));
+      });
+
+      sso.post('/sso/forced-signon', async (req, reply) => {
+        let form: Map<string, string>;
+        try {
+          form = parseForm(bodyBytes(req.body), FORCED_FORM);
+        } catch (e) {
+          if (e instanceof FormError)
+            return invalidRequest(req, reply, 400, langOf(req, undefined));
+          throw e;
+        }
+        const lang = langOf(req, form.get('lang'));
+        const keys = await o.keys();
+        const csrf = verifyCsrf(
+          keys.csrf,
+          parseCookies(req.headers.cookie).get(CSRF_COOKIE),
+          form.get('csrf'),
+          now(),
+        );
+        if (csrf !== 'ok' || o.sessions === undefined) return invalidRequest(req, reply, 403, lang);
+        const answer = form.get('answer');
+        const pending = openCredential(keys.credential, form.get('pending') ?? '', now());
+        if (
+          !pending.ok ||
+          pending.claims.sessionId === null ||
+          (answer !== 'yes' && answer !== 'no')
+        )
+          return invalidRequest(req, reply, 400, lang);
+        const ret = await checkReturn(form.get('return'));
+        if (ret === 'refused') return invalidRequest(req, reply, 400, lang, 'badReturn');
+        const origin = { client: req.socket.remoteAddress, authServer: req.socket.localAddress };
+        if (answer === 'no') {
+          await o.sessions.cancelForcedSignOn(pending.claims.sessionId, origin);
+          return reply.type('text/html; charset=utf-8').send(messagePage(lang, 'forcedCancelled'));
+        }
+        const done = await o.sessions.confirmForcedSignOn(pending.claims.sessionId, origin);
+        if (!done.ok) {
+          return reply
+            .code(409)
+            .type('text/html; charset=utf-8')
+            .send(messagePage(lang, 'confirmationExpired'));
+        }
+        const token = form.get('pending')!;
+        const c = pending.claims;
+        const maxAge = c.expiresAt === null ? undefined : c.expiresAt - c.issuedAt;
+        return reply
+          .code(303)
+          .header('set-cookie', cookie(CREDENTIAL_COOKIE, token, maxAge))
+          .header('location', ret?.url ?? `/sso/signon?lang=${lang}`)
+          .send();
       });
       done();
     },

@@ -48,6 +48,28 @@ export const PAGE_TEXTS = {
     en: 'The return URL is not a registered site.',
   },
   signedOn: { ja: '{uid} としてサインオンしています。', en: 'Signed on as {uid}.' },
+  alreadySignedOn: {
+    ja: 'このユーザIDは他のブラウザでサインオン中のため、サインオンできません。',
+    en: 'This user ID is signed on in another browser; it cannot sign on here.',
+  },
+  confirmForced: {
+    ja: '{uid} は {client} から {time} にサインオンしています。ここでサインオンし、もう一方のブラウザをサインオフしますか?',
+    en: '{uid} has been signed on from {client} since {time}. Sign on here and sign the other browser off?',
+  },
+  yes: { ja: 'はい', en: 'Yes' },
+  no: { ja: 'いいえ', en: 'No' },
+  forcedCancelled: {
+    ja: 'サインオンを取り消しました。もう一方のブラウザのサインオンはそのままです。',
+    en: 'Sign-on cancelled; the other browser stays signed on.',
+  },
+  confirmationExpired: {
+    ja: '確認の有効期限が切れました。もう一度サインオンしてください。',
+    en: 'The confirmation has expired. Sign on again.',
+  },
+  sessionEnded: {
+    ja: 'セションが終了しました。もう一度サインオンしてください。',
+    en: 'Your session has ended. Sign on again.',
+  },
   signedOff: { ja: 'サインオフしました。', en: 'You have signed off.' },
   unavailable: {
     ja: '現在サインオンできません。しばらくしてから再度実行してください。',
@@ -132,6 +154,40 @@ export function signedOnPage(lang: PageLang, uid: string, csrf: string): string 
     `<p>${escapeHtml(PAGE_TEXTS.signedOn[lang]).replace('{uid}', `<strong>${escapeHtml(uid)}</strong>`)}</p>` +
       `<form method="post" action="/sso/signoff"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` +
       `<input type="hidden" name="lang" value="${lang}"><button type="submit">${PAGE_TEXTS.signOff[lang]}</button></form>`,
+  );
+}
+
+export interface ConfirmPage {
+  readonly lang: PageLang;
+  readonly uid: string;
+  readonly existingClient: string | undefined;
+  readonly existingSince: Date;
+  readonly csrf: string;
+  /** The pending credential, carried to the confirmation. */
+  readonly pending: string;
+  readonly returnUrl: string | undefined;
+}
+
+/** The forced sign-on question (J-FSO). */
+export function confirmForcedPage(p: ConfirmPage): string {
+  const hidden = (name: string, value: string): string =>
+    `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+  const text = escapeHtml(PAGE_TEXTS.confirmForced[p.lang])
+    .replace('{uid}', `<strong>${escapeHtml(p.uid)}</strong>`)
+    .replace('{client}', escapeHtml(p.existingClient ?? '?'))
+    .replace(
+      '{time}',
+      escapeHtml(p.existingSince.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'),
+    );
+  return page(
+    p.lang,
+    `<p>${text}</p><form method="post" action="/sso/forced-signon">` +
+      hidden('csrf', p.csrf) +
+      hidden('lang', p.lang) +
+      hidden('pending', p.pending) +
+      (p.returnUrl === undefined ? '' : hidden('return', p.returnUrl)) +
+      `<button type="submit" name="answer" value="yes">${PAGE_TEXTS.yes[p.lang]}</button> ` +
+      `<button type="submit" name="answer" value="no">${PAGE_TEXTS.no[p.lang]}</button></form>`,
   );
 }
 

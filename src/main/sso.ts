@@ -23,18 +23,31 @@ import type { ServiceIdService } from '../sso/core/service-id.ts';
 import { newSsoUser } from '../sso/core/user.ts';
 import { AuthenticationServer } from '../sso/servers/authentication-server.ts';
 import { RepositoryServer } from '../sso/servers/repository-server.ts';
+import { SessionManager } from '../sso/servers/session-manager.ts';
+import { BusinessServer } from '../sso/servers/business-server.ts';
+import { sessionPolicy } from '../sso/core/session.ts';
+import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
 import type { SsoAppOptions, SsoKeys } from '../http/sso-app.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { OpenServices } from './services.ts';
+import type { ManagementServices } from '../management/context.ts';
+import { UsageError } from '../cli/args.ts';
 
 export const ACCESS_LOG_FILES = {
   repository: 'repository-access.log',
   authentication: 'authentication-access.log',
+  session: 'session-management.log',
+  business: 'business-access.log',
 } as const;
 export const SYSTEM_LOG_FILE = 'system.log';
 
 export interface SsoRoles {
   readonly repository: RepositoryServer;
+  /** Session management; undefined when `sessions.enabled` is false. */
+  readonly sessions: SessionManager | undefined;
+  readonly business: BusinessServer;
+  /** What management commands ask of the running SSO roles (ManagementServices.sso). */
+  readonly admin: NonNullable<ManagementServices['sso']>;
   readonly authentication: AuthenticationServer;
   readonly serviceId: ServiceIdService;
   readonly systemLog: SystemLog;
@@ -81,11 +94,30 @@ export function openSso(w: SsoWiring): SsoRoles {
   const logs = {
     repository: writer(ACCESS_LOG_FILES.repository),
     authentication: writer(ACCESS_LOG_FILES.authentication),
+    session: writer(ACCESS_LOG_FILES.session),
+    business: writer(ACCESS_LOG_FILES.business),
   };
   const write = (record: AccessRecord): void => {
-    const target = record.log === 'repository' ? logs.repository : logs.authentication;
-    target.append(formatAccessLine(record));
+    logs[record.log].append(formatAccessLine(record));
   };
+
+  const holder: { business?: BusinessServer } = {};
+  // Session management, hosted by this (update-type) repository server.
+  const sessionManagement = config.sessions.enabled;
+  const sessionsPolicy = sessionPolicy({
+    idleTimeoutMinutes: config.sessions['idle-timeout'],
+    maxLifetimeMinutes: config.sessions['max-lifetime'],
+    forcedSignOn: config.sessions['forced-sign-on'],
+  });
+  const sessions = sessionManagement
+    ? new SessionManager({
+        store: new SqliteSessionStore(services.db),
+        policy: () => sessionsPolicy,
+        defaultCredentialTtlMinutes: config.repository['default-credential-ttl'],
+        logSession: write,
+        logRepository: write,
+      })
+    : undefined;
 
   const r = config.repository;
   const policy = lockoutPolicy({
@@ -103,10 +135,15 @@ export function openSso(w: SsoWiring): SsoRoles {
     userSearchBase: r['user-search-base'],
     log: (record) => {
       write(record);
-      if (record.result.token === 'Modification' && record.supplementary === 'USER_LOCKED_UPDATE')
+      if (record.result.token === 'Modification' && record.supplementary === 'USER_LOCKED_UPDATE') {
         w.metrics.locks.inc();
+        // A lock ends access at once at this process's business server, not after its cache.
+        if (record.user?.kind === 'dn') holder.business?.forgetUser(record.user.value);
+      }
     },
     systemLog,
+    sessionManagement,
+    sessions,
   });
 
   const serviceId = services.serviceId;
@@ -137,6 +174,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     credentialKey: async () => (await currentKeys()).credential,
     defaultCredentialTtlMinutes: r['default-credential-ttl'],
     log: write,
+    sessionManagement,
   });
 
   const app: SsoAppOptions = {
@@ -144,6 +182,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     keys: currentKeys,
     previousKeys,
     refreshKeys: () => serviceId.refresh(),
+    sessions,
     registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
     causeNotification: r['cause-notification'],
     describeCertificate,
@@ -152,18 +191,53 @@ export function openSso(w: SsoWiring): SsoRoles {
     },
   };
 
+  // The business server of this process (forward authentication at /auth/verify).
+  const business = new BusinessServer({
+    users: services.users,
+    accessControl: services.accessControl,
+    credentialKey: async () => (await currentKeys()).credential,
+    sessions,
+    sessionCacheMs: config.business['session-cache-ms'],
+    denyUnknownPaths: config.business['deny-unknown-paths'],
+    log: write,
+    logRepository: write,
+  });
+  holder.business = business;
+
+  const admin: NonNullable<ManagementServices['sso']> = {
+    unlock: (uid, client) => repository.unlock(uid, client),
+    roleInfoUpdated: (client) => {
+      repository.roleInfoUpdated(client);
+    },
+    serviceIdUpdated: (client) => {
+      repository.serviceIdUpdated(client);
+    },
+    forcedSignOff: async (target) => {
+      if (sessions === undefined) {
+        throw new UsageError('session management is off (sessions.enabled is false)');
+      }
+      const ended = await sessions.forcedSignOff(target);
+      for (const s of ended) business.forgetSession(s.id);
+      return ended.map((s) => ({ id: s.id, uid: s.uid, client: s.client }));
+    },
+    updateAccessControl: (client) => business.updateAccessControl(client),
+  };
+
   return {
     repository,
+    sessions,
+    business,
+    admin,
     authentication,
     serviceId,
     systemLog,
     logDir,
     app,
     flush: async () => {
-      await Promise.all([logs.repository.flush(), logs.authentication.flush()]);
+      await Promise.all(Object.values(logs).map((l) => l.flush()));
     },
     close: async () => {
-      await Promise.all([logs.repository.close(), logs.authentication.close()]);
+      await Promise.all(Object.values(logs).map((l) => l.close()));
     },
   };
 }

@@ -21,6 +21,7 @@ import { createHttpsApp, registerManagementApi } from '../http/management-api.ts
 import { Metrics } from '../http/metrics.ts';
 import { registerRepositoryApi } from '../http/repository-api.ts';
 import { registerSsoApp } from '../http/sso-app.ts';
+import { registerForwardAuth } from '../http/forward-auth.ts';
 import { bundleFingerprints, verifiedBy } from '../http/tls-peer.ts';
 import { describeCertificate } from '../pki/client-certificate.ts';
 import { createPasswordHasher } from '../sso/core/password.ts';
@@ -114,7 +115,8 @@ export async function start(
   });
   const hasher = createPasswordHasher();
   const metrics = new Metrics();
-  const holder: { address?: string } = {};
+  const holder: { address?: string; origin?: string } = {};
+  const publicOrigin = (): string => holder.origin ?? 'https://127.0.0.1';
   const sso = openSso({
     dataDir,
     config,
@@ -147,7 +149,7 @@ export async function start(
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
   registerManagementApi(api, {
-    services: { ...services, sso: sso.repository },
+    services: { ...services, sso: sso.admin },
     adminToken: token,
     onInternalError: (e, command) => {
       io.stderr(
@@ -158,6 +160,11 @@ export async function start(
   registerSsoApp(api, {
     ...sso.app,
     isUserCertificate: (socket) => userCas !== undefined && verifiedBy(socket, userCas),
+  });
+  registerForwardAuth(api, {
+    business: sso.business,
+    signOnUrl: () => `${publicOrigin()}/sso/signon`,
+    trustedProxies: config.business['trusted-proxies'],
   });
   registerRepositoryApi(api, {
     repository: sso.repository,
@@ -177,6 +184,14 @@ export async function start(
   }
   const url = new URL(address);
   holder.address = url.hostname.replace(/^\[|\]$/g, '');
+  holder.origin = url.origin;
+  // Sessions that ended by time are deleted (and logged) even when nobody presents them.
+  const sweeper = setInterval(() => {
+    void sso.sessions?.sweep().catch((e: unknown) => {
+      io.stderr(`sekisho: session sweep failed: ${(e as Error).message}\n`);
+    });
+  }, 60_000);
+  sweeper.unref();
   writeRunInfo(dataDir, { pid: process.pid, url: url.toString(), caCertPath: pki.caCert });
   services.manager.startTimer({
     onError: (e) => {
@@ -216,6 +231,7 @@ export async function start(
   const signal = await io.stopSignal;
   removeRunInfo(dataDir);
   await services.manager.stopTimer();
+  clearInterval(sweeper);
   await api.close();
   await sso.close();
   services.close();

@@ -29,6 +29,18 @@ export interface ManagementServices {
     roleInfoUpdated(client: string | undefined): void;
     /** The service ID was regenerated (`ssoupsid`): `Service ID update succeeded.` */
     serviceIdUpdated(client: string | undefined): void;
+    /**
+     * `ssosignoff`: ends the sessions of a session ID or of a user ID at once (every business
+     * server of this process forgets them); resolves the sessions ended. Rejects when session
+     * management is off.
+     */
+    forcedSignOff(
+      target: { readonly sessionId: string } | { readonly uid: string },
+    ): Promise<
+      readonly { readonly id: string; readonly uid: string; readonly client: string | undefined }[]
+    >;
+    /** Reloads the access-control information of the business servers (`ResourceInfo`). */
+    updateAccessControl(client: string | undefined): Promise<{ readonly ok: boolean }>;
   };
 }
 

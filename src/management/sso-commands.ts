@@ -15,6 +15,10 @@ import type { UserRepository } from '../sso/ports/user-repository.ts';
 import type { ManagementCommand } from './commands.ts';
 
 const has = (a: ParsedArgs, name: string): boolean => a.options.get(name) === true;
+const str = (a: ParsedArgs, name: string): string | undefined => {
+  const v = a.options.get(name);
+  return typeof v === 'string' ? v : undefined;
+};
 
 const target = { names: ['UID'], min: 1, max: 1 } as const;
 
@@ -38,7 +42,62 @@ function row(u: SsoUser): string[] {
 
 const HEADERS = ['uid', 'dn', 'auth_type', 'status', 'failure_count', 'lock_time'];
 
+function runningSso(services: Parameters<ManagementCommand['run']>[1]['services']) {
+  if (services.sso === undefined) {
+    throw new UsageError(
+      'this command acts on the running sekisho start (its session management and business servers); start it first',
+    );
+  }
+  return services.sso;
+}
+
 export const SSO_COMMANDS: Record<string, ManagementCommand> = {
+  ssosignoff: {
+    summary: 'forced sign-off: end a session (-s SESSIONID) or every session of a user (-u UID)',
+    spec: {
+      options: {
+        s: { kind: 'string', arg: 'SESSIONID', help: 'the session to end' },
+        u: { kind: 'string', arg: 'UID', help: 'end every session of this user ID' },
+      },
+    },
+    run: async (a, { services }) => {
+      const sessionId = str(a, 's');
+      const uid = str(a, 'u');
+      if ((sessionId === undefined) === (uid === undefined)) {
+        throw new UsageError('give exactly one of -s SESSIONID and -u UID');
+      }
+      const ended = await runningSso(services).forcedSignOff(
+        sessionId === undefined ? { uid: uid! } : { sessionId },
+      );
+      return {
+        output: {
+          kind: 'table',
+          headers: ['session_id', 'uid', 'client'],
+          rows: ended.map((e) => [e.id, e.uid, e.client ?? '']),
+        },
+        messages: [`${ended.length} session${ended.length === 1 ? '' : 's'} ended`],
+      };
+    },
+  },
+  ssoupdateaccess: {
+    summary:
+      'reload the access-control information (sites, resources, roles) of the business servers',
+    spec: { options: {} },
+    run: async (_a, { services }) => {
+      const r = await runningSso(services).updateAccessControl(undefined);
+      return {
+        output: {
+          kind: 'message',
+          lines: [
+            r.ok
+              ? 'access-control information updated'
+              : 'the update failed; the previous access-control information stays in force',
+          ],
+        },
+        failed: !r.ok,
+      };
+    },
+  },
   ssoupsid: {
     summary:
       'regenerate the service ID: every credential issued before stops working (confirm with -yes)',

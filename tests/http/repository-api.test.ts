@@ -50,7 +50,9 @@ before(async () => {
   services = openServices(dir);
   sso = openSso({
     dataDir: dir,
-    config: loadConfig({ text: '{"repository":{"password-max-failure-count":3}}' }),
+    config: loadConfig({
+      text: '{"repository":{"password-max-failure-count":3},"sessions":{"enabled":false}}',
+    }),
     services,
     metrics: new Metrics(),
     hasher,

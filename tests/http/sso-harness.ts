@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { createHttpsApp, registerManagementApi } from '../../src/http/management-api.ts';
 import { Metrics } from '../../src/http/metrics.ts';
 import { registerSsoApp } from '../../src/http/sso-app.ts';
+import { registerForwardAuth } from '../../src/http/forward-auth.ts';
 import { bundleFingerprints, verifiedBy } from '../../src/http/tls-peer.ts';
 import { ACCESS_LOG_FILES, openSso, type SsoRoles } from '../../src/main/sso.ts';
 import { openServices, type OpenServices } from '../../src/main/services.ts';
@@ -84,6 +85,8 @@ export interface StartOptions {
   readonly clientCertificates?: boolean;
   /** Also serve `/rest/v1/` (bearer {@link ADMIN_TOKEN}). */
   readonly management?: boolean;
+  /** Also serve the business server's forward authentication, `GET /auth/verify`. */
+  readonly forwardAuth?: boolean;
 }
 
 export interface LogLines {
@@ -115,7 +118,11 @@ const TIMESTAMP = /\[\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}\]/;
 export async function startSso(o: StartOptions): Promise<SsoServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-http-'));
   const services = openServices(dataDir);
-  const config = loadConfig({ text: JSON.stringify(o.config ?? {}) });
+  // Session management off unless a test turns it on: these tests are about the repository and
+  // authentication servers, whose lines then carry no SessionID (tests/http/sso-sessions.test.ts
+  // covers sessions).
+  const given: object = typeof o.config === 'object' && o.config !== null ? o.config : {};
+  const config = loadConfig({ text: JSON.stringify({ sessions: { enabled: false }, ...given }) });
   const metrics = new Metrics();
   const holder: { address?: string } = {};
   const sso = openSso({
@@ -158,7 +165,7 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
   });
   if (o.management === true) {
     registerManagementApi(app, {
-      services: { ...services, sso: sso.repository },
+      services: { ...services, sso: sso.admin },
       adminToken: ADMIN_TOKEN,
     });
   }
@@ -218,6 +225,12 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
     },
   };
   const seen = { repository: 0, authentication: 0 };
+  if (o.forwardAuth === true) {
+    registerForwardAuth(app, {
+      business: sso.business,
+      signOnUrl: () => `${server.origin}/sso/signon`,
+    });
+  }
   registerSsoApp(app, {
     ...sso.app,
     isUserCertificate: (socket) => userCas !== undefined && verifiedBy(socket, userCas),

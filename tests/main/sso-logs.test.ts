@@ -33,7 +33,9 @@ async function rig(configText: string) {
   const stderr: string[] = [];
   const sso = openSso({
     dataDir: dir,
-    config: loadConfig({ text: configText }),
+    config: loadConfig({
+      text: JSON.stringify({ sessions: { enabled: false }, ...(JSON.parse(configText) as object) }),
+    }),
     services,
     metrics: new Metrics(),
     hasher,

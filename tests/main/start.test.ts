@@ -1,7 +1,7 @@
 // `sekisho start` (the README's main job) as a real process: first start makes its PKI,
 // token and local KEK, serves the management REST API over HTTPS, and stops cleanly.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +11,10 @@ import assert from 'node:assert/strict';
 import { SEKISHO_BIN } from '../helpers/kmip-process.ts';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-'));
+// The configuration file start reads from its data directory. Session management is off here:
+// these tests sign the administrator on several times and compare exact lines without
+// SessionID (tests/http/sso-sessions.test.ts covers sessions).
+writeFileSync(path.join(dataDir, 'sekisho.json'), '{"sessions":{"enabled":false}}\n');
 let server: Started;
 
 interface Started {

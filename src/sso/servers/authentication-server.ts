@@ -56,6 +56,7 @@ export const SIGN_ON_CAUSES = [
   'locked',
   'outside_validity_period',
   'type_mismatch',
+  'already_signed_on',
 ] as const;
 export type SignOnCause = (typeof SIGN_ON_CAUSES)[number];
 
@@ -76,6 +77,15 @@ export type SignOnResult =
       readonly prompt: Prompt;
       /** True when this failure locked the user. */
       readonly lockedNow: boolean;
+      /**
+       * `already_signed_on` with forced sign-on allowed: the credential of the pending session,
+       * valid once the user confirms (then it is the cookie), and the session it replaces.
+       */
+      readonly confirm?: {
+        readonly token: string;
+        readonly claims: CredentialClaims;
+        readonly existing: { readonly client: string | undefined; readonly createdAt: Date };
+      };
     };
 
 function causeOf(reason: FailureReason): SignOnCause {
@@ -159,8 +169,30 @@ export class AuthenticationServer {
     const repositoryServer = asked ? this.#o.repository.address : undefined;
     const identification = result?.identification;
 
+    if (outcome.outcome === 'succeeded' && result?.session?.kind === 'refused') {
+      this.logLine(input, {
+        repositoryServer,
+        user: identification,
+        result: { token: `Authentication(${outcome.method})`, outcome: 'failed' },
+        supplementary: undefined,
+      });
+      return {
+        ok: false,
+        method: outcome.method,
+        cause: 'already_signed_on',
+        prompt: undefined,
+        lockedNow: false,
+      };
+    }
     if (outcome.outcome === 'succeeded') {
       const now = this.#now();
+      const session = result?.session;
+      const sessionId =
+        session?.kind === 'created'
+          ? session.sessionId
+          : session?.kind === 'conflict'
+            ? session.pendingId
+            : null;
       const ttl = effectiveCredentialTtl(outcome.user, this.#o.defaultCredentialTtlMinutes);
       const issuedAt = Math.floor(now.getTime() / 1000);
       const claims: CredentialClaims = {
@@ -170,7 +202,7 @@ export class AuthenticationServer {
         method: outcome.method,
         issuedAt,
         expiresAt: ttl === 0 ? null : issuedAt + ttl * 60,
-        sessionId: null,
+        sessionId,
       };
       const token = sealCredential(await this.#o.credentialKey(), claims);
       this.logLine(input, {
@@ -178,7 +210,18 @@ export class AuthenticationServer {
         user: identification,
         result: { token: `Authentication(${outcome.method})`, outcome: 'succeeded' },
         supplementary: undefined,
+        sessionId: sessionId ?? undefined,
       });
+      if (session?.kind === 'conflict') {
+        return {
+          ok: false,
+          method: outcome.method,
+          cause: 'already_signed_on',
+          prompt: undefined,
+          lockedNow: false,
+          confirm: { token, claims, existing: session.existing },
+        };
+      }
       return { ok: true, user: outcome.user, claims, token };
     }
     const a = outcome.authenticationLog;

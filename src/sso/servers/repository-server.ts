@@ -27,6 +27,7 @@ import type { PasswordHasher } from '../core/password.ts';
 import type { PresentedCertificate } from '../core/certificate-mapping.ts';
 import { mappingValue, matchStoredCertificate } from '../core/certificate-mapping.ts';
 import type { UserRepository } from '../ports/user-repository.ts';
+import type { SessionManager } from './session-manager.ts';
 import type {
   RepositoryRecord,
   Supplementary,
@@ -55,6 +56,11 @@ export interface RepositoryServerOptions {
   readonly systemLog: SystemLog;
   /** Whether session management is on (adds `SessionID="…"` to every line). */
   readonly sessionManagement?: boolean;
+  /**
+   * Session management hosted by this repository server: a successful authentication signs the
+   * user on (one sign-on per user ID) and the line carries the new session's ID.
+   */
+  readonly sessions?: Pick<SessionManager, 'signOn'> | undefined;
   readonly now?: () => Date;
 }
 
@@ -71,8 +77,22 @@ export interface RepositoryAuthRequest {
   readonly sessionId?: string | undefined;
 }
 
+/** What session management made of a successful authentication. */
+export type SessionOutcome =
+  | { readonly kind: 'created'; readonly sessionId: string }
+  /** Already signed on elsewhere: the user may confirm a forced sign-on of `pendingId`. */
+  | {
+      readonly kind: 'conflict';
+      readonly pendingId: string;
+      readonly existing: { readonly client: string | undefined; readonly createdAt: Date };
+    }
+  /** Already signed on elsewhere and forced sign-on is not allowed. */
+  | { readonly kind: 'refused' };
+
 export interface RepositoryAuthResult {
   readonly outcome: AttemptOutcome;
+  /** With session management, for a successful authentication. */
+  readonly session?: SessionOutcome | undefined;
   /** Who the lines are about (DN, user ID, or the certificate). */
   readonly identification: UserIdentification | undefined;
   /** Set when the user was found but is not one user (duplicate user ID or mapping value). */
@@ -236,24 +256,57 @@ export class RepositoryServer {
 
     const pending: Supplementary[] = [];
     const outcome = await this.#apply(decided, user, pending);
+    let session: SessionOutcome | undefined;
+    let sessionId = req.sessionId;
+    if (outcome.outcome === 'succeeded' && this.#o.sessions !== undefined) {
+      const r = await this.#o.sessions.signOn(
+        outcome.user,
+        req.client,
+        req.authServer,
+        outcome.method,
+      );
+      if (r.kind === 'created') {
+        session = { kind: 'created', sessionId: r.session.id };
+        sessionId = r.session.id;
+      } else if (r.kind === 'conflict') {
+        session = {
+          kind: 'conflict',
+          pendingId: r.pending.id,
+          existing: { client: r.existing.client, createdAt: r.existing.createdAt },
+        };
+        sessionId = r.pending.id;
+      } else {
+        // Session management wrote `Authentication(<method>) failed. (Already signed on)`.
+        for (const s of pending)
+          this.#modification({ ...req, sessionId: r.existing.id }, outcome.user, s);
+        return {
+          outcome,
+          identification: { kind: 'dn', value: outcome.user.dn },
+          notUnique: false,
+          session: { kind: 'refused' },
+        };
+      }
+    }
     if (outcome.repositoryLog !== undefined) {
       const log: LogResult = outcome.repositoryLog;
       let supplementary: AuthSupplementaryId | 'USER_NOT_IDENTIFIED' | undefined =
         log.supplementary;
       if (outcome.outcome === 'failed' && notUnique) supplementary = 'USER_NOT_IDENTIFIED';
       this.#line(
-        req,
+        { ...req, sessionId },
         identification,
         { token: `Authentication(${log.method})`, outcome: log.result },
         supplementary,
       );
     }
     // The update system's own writes follow the authentication line that caused them.
-    if (user !== undefined) for (const s of pending) this.#modification(req, user, s);
+    if (user !== undefined)
+      for (const s of pending) this.#modification({ ...req, sessionId }, user, s);
     return {
       outcome,
       identification,
       notUnique,
+      session,
     };
   }
 

@@ -1,0 +1,220 @@
+// Session management as sekisho start wires it, end to end over HTTPS: sign-on creates a
+// session whose ID is in the credential and in every line; the business server (forward
+// authentication) lets the session through; a second browser gets the forced sign-on question;
+// sign-off, forced sign-off (ssosignoff over REST) and a lock end access on the next request.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseAccessEntry } from '../../src/sso/core/access-control.ts';
+import { ACCESS_LOG_FILES } from '../../src/main/sso.ts';
+import {
+  ADMIN_TOKEN,
+  Browser,
+  csrfOf,
+  makePki,
+  startSso,
+  type SsoServer,
+  type TestPki,
+} from './sso-harness.ts';
+
+let pki: TestPki;
+let server: SsoServer;
+const SITE = 'dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local';
+
+before(async () => {
+  pki = await makePki();
+  server = await startSso({
+    pki,
+    management: true,
+    forwardAuth: true,
+    config: {
+      sessions: { enabled: true, 'forced-sign-on': true },
+      // Every check asks session management: the test sees each change at the next request.
+      business: { 'session-cache-ms': 0 },
+      repository: { 'password-max-failure-count': 2 },
+    },
+  });
+  const entry = (dn: string, attrs: Record<string, string[]>) =>
+    server.services.accessControl.add(
+      parseAccessEntry({ dn, attributes: new Map(Object.entries(attrs)) }),
+    );
+  await entry('ou=roles,dc=sekisho,dc=local', {
+    objectClass: ['organizationalUnit'],
+    ou: ['roles'],
+  });
+  await entry('cn=staff,ou=roles,dc=sekisho,dc=local', { objectClass: ['ssoRole'], cn: ['staff'] });
+  await entry(`cn=/,${SITE}`, { objectClass: ['ssoResource'], cn: ['/'], ssoRoleName: ['staff'] });
+  await server.addUser('alice', { password: 'alice-secret', ssoRoleName: ['staff'] });
+});
+after(async () => {
+  await server.close();
+});
+
+/** GET /auth/verify as nginx sends it, with the browser's cookies. */
+function verify(b: Browser): Promise<{ status: number; user: string | undefined }> {
+  const cookie = [...b.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL('/auth/verify', server.origin),
+      {
+        ca: pki.serverCa.cert,
+        agent: false,
+        headers: { 'x-original-url': 'https://app.example.com/reports/q1', cookie },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const u = res.headers['x-sekisho-user'];
+          resolve({ status: res.statusCode ?? 0, user: typeof u === 'string' ? u : undefined });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function rest(command: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(`/rest/v1/${command}`, server.origin),
+      {
+        method: 'POST',
+        ca: pki.serverCa.cert,
+        agent: false,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString()));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(t) as unknown });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+async function signOn(b: Browser): Promise<Awaited<ReturnType<Browser['post']>>> {
+  const { csrf } = await b.form();
+  return b.post('/sso/signon', { uid: 'alice', password: 'alice-secret', csrf });
+}
+
+/** Session-management log lines so far (timestamps cut). */
+async function sessionLog(): Promise<string[]> {
+  await server.sso.flush();
+  return readFileSync(path.join(server.sso.logDir, ACCESS_LOG_FILES.session), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^\[[^\]]+\] /, ''));
+}
+
+const sessionIdOf = (b: Browser): string => {
+  const opened = b.jar.get('__Host-sekisho-credential');
+  assert.ok(opened !== undefined);
+  return opened;
+};
+
+test('sign-on, forced sign-on, sign-off, ssosignoff and a lock each end access at once', async () => {
+  // 1. Browser A signs on: a session, whose ID is in the lines, and the business server lets it in.
+  const a = new Browser(server, pki);
+  assert.equal((await signOn(a)).status, 303);
+  sessionIdOf(a);
+  assert.deepEqual(await verify(a), { status: 200, user: 'alice' });
+  const [registration] = await sessionLog();
+  const m = /^"([A-Za-z0-9_-]{43})" Registration succeeded\. UserID="alice" \|$/.exec(
+    registration ?? '',
+  );
+  assert.ok(m, registration);
+  const sessionA = m[1]!;
+  const logs = await server.takeLogs();
+  assert.match(
+    logs.repository[0]!,
+    new RegExp(`Authentication\\(basicAuth\\) succeeded\\. SessionID="${sessionA}" \\|$`),
+  );
+  assert.match(logs.authentication[0]!, new RegExp(`SessionID="${sessionA}" \\|$`));
+
+  // 2. Browser B: the forced sign-on question; "no" leaves A signed on.
+  const b = new Browser(server, pki);
+  const asked = await signOn(b);
+  assert.equal(asked.status, 200);
+  assert.match(asked.body, /already|サインオンしています|signed on from/);
+  const pending = /name="pending" value="([^"]+)"/.exec(asked.body)?.[1];
+  assert.ok(pending);
+  const no = await b.post('/sso/forced-signon', {
+    csrf: csrfOf(asked.body),
+    pending,
+    answer: 'no',
+    lang: 'en',
+  });
+  assert.equal(no.status, 200);
+  assert.match(no.body, /Sign-on cancelled/);
+  assert.equal(b.jar.has('__Host-sekisho-credential'), false);
+  assert.deepEqual(await verify(a), { status: 200, user: 'alice' });
+
+  // 3. B again, "yes": B is signed on, A's session is gone at the next request.
+  const asked2 = await signOn(b);
+  const pending2 = /name="pending" value="([^"]+)"/.exec(asked2.body)?.[1];
+  assert.ok(pending2);
+  const yes = await b.post('/sso/forced-signon', {
+    csrf: csrfOf(asked2.body),
+    pending: pending2,
+    answer: 'yes',
+  });
+  assert.equal(yes.status, 303);
+  assert.deepEqual(await verify(b), { status: 200, user: 'alice' });
+  assert.equal((await verify(a)).status, 401);
+  // A replayed confirmation does nothing.
+  const replay = await b.post('/sso/forced-signon', {
+    csrf: csrfOf(asked2.body),
+    pending: pending2,
+    answer: 'yes',
+  });
+  assert.equal(replay.status, 409);
+
+  // 4. B signs off: access ends.
+  const page = await b.request('/sso/signon');
+  const off = await b.post('/sso/signoff', { csrf: csrfOf(page.body) });
+  assert.equal(off.status, 200);
+  // The cookie is gone; replaying the old one does not bring the session back.
+  assert.equal((await verify(b)).status, 401);
+
+  // 5. A signs on again (no other session now); ssosignoff -u alice ends it.
+  assert.equal((await signOn(a)).status, 303);
+  assert.equal((await verify(a)).status, 200);
+  const forced = await rest('ssosignoff', { u: 'alice' });
+  assert.equal(forced.status, 200, JSON.stringify(forced.json));
+  assert.match(JSON.stringify(forced.json), /1 session ended/);
+  assert.equal((await verify(a)).status, 401);
+  assert.equal((await rest('ssosignoff', {})).status, 400);
+
+  // 6. A signs on again; wrong passwords in another browser lock alice: A loses access.
+  assert.equal((await signOn(a)).status, 303);
+  assert.equal((await verify(a)).status, 200);
+  const c = new Browser(server, pki);
+  for (const password of ['x', 'y']) {
+    const { csrf } = await c.form();
+    assert.equal((await c.post('/sso/signon', { uid: 'alice', password, csrf })).status, 401);
+  }
+  assert.equal((await verify(a)).status, 401);
+
+  const kinds = (await sessionLog()).map((l) =>
+    l.replace(/^"[^"]*" /, '').replace(/ UserID=.*$/, ''),
+  );
+  assert.deepEqual(kinds, [
+    'Registration succeeded.',
+    'Registration succeeded.',
+    'Deletion(forced-sign-on) succeeded.',
+    'Registration succeeded.',
+    'Modification succeeded.',
+    'Modification failed.',
+    'Deletion(sign-off) succeeded.',
+    'Registration succeeded.',
+    'Deletion(forced-sign-off) succeeded.',
+    'Registration succeeded.',
+  ]);
+});
