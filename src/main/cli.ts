@@ -1,7 +1,7 @@
 /** Process entry point of the `sekisho` binary: wires the command table to the real process. */
 import { CLI_COMMANDS, runCli, type CommandEntry } from '../cli/main.ts';
 import { readAll, type CliIo } from '../cli/io.ts';
-import { initSpec, startSpec } from './start-spec.ts';
+import { businessSpec, initSpec, startSpec } from './start-spec.ts';
 import { VERSION } from './version.ts';
 
 const LIGHT_COMMANDS: Readonly<Record<string, CommandEntry>> = {
@@ -16,6 +16,11 @@ const LIGHT_COMMANDS: Readonly<Record<string, CommandEntry>> = {
       'prepare a data directory (certificates, tokens, first administrator) without starting',
     spec: initSpec,
     run: async (argv, ctx) => (await import('./init.ts')).init(argv, ctx),
+  },
+  business: {
+    summary: 'run a business server as a reverse proxy in front of an application',
+    spec: businessSpec,
+    run: async (argv, ctx) => (await import('./business.ts')).business(argv, ctx),
   },
   ...CLI_COMMANDS,
 };
