@@ -25,11 +25,18 @@ import {
 } from '../core/access-control.ts';
 import { withinValidity } from '../core/authenticate.ts';
 import { canonicalUrl, PATH_REFUSALS } from '../core/canonical-url.ts';
-import { openCredential, type CredentialClaims } from '../core/credential.ts';
+import {
+  openCredential,
+  type CredentialClaims,
+  type OpenedCredential,
+} from '../core/credential.ts';
 import { hasSsoUserClass, userDn, type SsoUser } from '../core/user.ts';
 import type { AccessControlRepository } from '../ports/access-control-repository.ts';
 import type { UserRepository } from '../ports/user-repository.ts';
 import type { BusinessRecord, RepositoryRecord, Supplementary } from '../../logs/index.ts';
+
+/** Opened credentials kept by {@link BusinessServer} (about 1 KB each). */
+export const TOKEN_CACHE_SIZE = 10_000;
 
 /**
  * Session management as the business server sees it (implemented by the session-management
@@ -351,6 +358,60 @@ export class BusinessServer {
   }
 
   /**
+   * Opened credentials by token, for the key they were opened with: a browser presents the
+   * same cookie on every request, and opening it (AES-GCM, JSON, checks) is the largest cost
+   * of a check. Only successfully opened tokens are kept; the expiry is checked at every use;
+   * a new key (ssoupsid) empties the cache. At most {@link TOKEN_CACHE_SIZE} entries, the
+   * oldest dropped first.
+   */
+  readonly #tokens = new Map<string, CredentialClaims>();
+  #tokensKey: Uint8Array | undefined;
+
+  #open(key: Uint8Array, token: string, now: Date): OpenedCredential {
+    if (this.#tokensKey === undefined || !Buffer.from(this.#tokensKey).equals(key)) {
+      this.#tokens.clear();
+      this.#tokensKey = key.slice();
+    }
+    const cached = this.#tokens.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt === null || cached.expiresAt > now.getTime() / 1000) {
+        return { ok: true, claims: cached };
+      }
+      this.#tokens.delete(token);
+    }
+    const opened = openCredential(key, token, now);
+    if (opened.ok) {
+      if (this.#tokens.size >= TOKEN_CACHE_SIZE) {
+        const oldest = this.#tokens.keys().next();
+        if (oldest.done !== true) this.#tokens.delete(oldest.value);
+      }
+      this.#tokens.set(token, opened.claims);
+    }
+    return opened;
+  }
+
+  /** A user's effective roles, computed once per user entry read and access-control snapshot. */
+  readonly #roles = new WeakMap<
+    SsoUser,
+    { snapshot: AccessControlSnapshot; effective: ReadonlySet<string>; roles: string[] }
+  >();
+
+  #rolesOf(
+    user: SsoUser,
+    snapshot: AccessControlSnapshot,
+  ): { effective: ReadonlySet<string>; roles: string[] } {
+    const memo = this.#roles.get(user);
+    if (memo?.snapshot === snapshot) return memo;
+    const effective = new Set<string>();
+    for (const name of user.ssoRoleName) {
+      for (const r of snapshot.expansion.get(name.toLowerCase()) ?? []) effective.add(r);
+    }
+    const roles = [...effective].map((r) => snapshot.spelling.get(r) ?? r).sort();
+    this.#roles.set(user, { snapshot, effective, roles });
+    return { effective, roles };
+  }
+
+  /**
    * Decides one request and writes its business-log line. Order: the URL (refused spellings →
    * `deny`), the site (`unprotected`), the resource, the credential, the session, the user
    * entry (gone, locked, outside its validity period → `signon`), its identity (control
@@ -364,7 +425,7 @@ export class BusinessServer {
     const opened =
       req.token === undefined || req.token === ''
         ? undefined
-        : openCredential(await this.#o.credentialKey(), req.token, now);
+        : this.#open(await this.#o.credentialKey(), req.token, now);
     const claims = opened?.ok === true ? opened.claims : undefined;
     const fail = (kind: 'signon' | 'deny', supplementary: Supplementary): Decision => {
       this.#line(req, claims, 'failed', supplementary);
@@ -413,11 +474,7 @@ export class BusinessServer {
     if (user.ssoUserStatus === 'locked') return fail('signon', 'BUSINESS_USER_LOCKED');
     if (!withinValidity(user, now)) return fail('signon', 'BUSINESS_OUT_OF_VALIDITY_PERIOD');
 
-    const effective = new Set<string>();
-    for (const name of user.ssoRoleName) {
-      for (const r of snapshot.expansion.get(name.toLowerCase()) ?? []) effective.add(r);
-    }
-    const roles = [...effective].map((r) => snapshot.spelling.get(r) ?? r).sort();
+    const { effective, roles } = this.#rolesOf(user, snapshot);
     if ([user.uid, user.dn, ...roles].some((v) => CONTROL.test(v))) {
       return fail('deny', 'BUSINESS_USER_INFO_INVALID');
     }
