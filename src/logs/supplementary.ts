@@ -772,6 +772,18 @@ export const SUPPLEMENTARY = {
     },
     action: NO_ACTION,
   },
+  BUSINESS_CREDENTIAL_PREVIOUS_SERVICE_ID: {
+    text: 'Credential of a previous service ID',
+    logs: BUSINESS,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (J-UPSID: ssoupsid replaces the service ID; the original text is not seen)',
+    meaning: {
+      ja: 'ssoupsidコマンドで更新される前のサービスIDで作成されたクレデンシャルです。利用者は再度サインオンします。',
+      en: 'The credential was sealed under the service ID that ssoupsid replaced. The user signs on again.',
+    },
+    action: NO_ACTION,
+  },
   BUSINESS_CREDENTIAL_INVALID: {
     text: 'Invalid credential',
     logs: BUSINESS,

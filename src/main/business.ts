@@ -146,6 +146,12 @@ export async function business(
     users: services.users,
     accessControl: services.accessControl,
     credentialKey,
+    // ssoupsid run by sekisho start reaches this process at the next credential that fails.
+    refreshKey: () => services.serviceId.refresh(),
+    previousKey: () => {
+      const id = services.serviceId.previous();
+      return id === undefined ? undefined : deriveKeys(id).credential;
+    },
     sessions: config.sessions.enabled
       ? new SessionManager({
           store: new SqliteSessionStore(services.db),

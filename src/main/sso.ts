@@ -196,6 +196,8 @@ export function openSso(w: SsoWiring): SsoRoles {
     users: services.users,
     accessControl: services.accessControl,
     credentialKey: async () => (await currentKeys()).credential,
+    refreshKey: () => serviceId.refresh(),
+    previousKey: () => previousKeys()?.credential,
     sessions,
     sessionCacheMs: config.business['session-cache-ms'],
     denyUnknownPaths: config.business['deny-unknown-paths'],

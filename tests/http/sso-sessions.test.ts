@@ -218,3 +218,29 @@ test('sign-on, forced sign-on, sign-off, ssosignoff and a lock each end access a
     'Registration succeeded.',
   ]);
 });
+
+test('ssoupsid: the business server rejects older credentials at once, saying why', async () => {
+  // Alice may still be locked by the test above: release her first.
+  assert.equal((await rest('chssouser', { unlock: true, object: 'alice' })).status, 200);
+  await rest('ssosignoff', { u: 'alice' });
+  const a = new Browser(server, pki);
+  assert.equal((await signOn(a)).status, 303);
+  assert.equal((await verify(a)).status, 200);
+  const done = await rest('ssoupsid', { yes: true });
+  assert.equal(done.status, 200, JSON.stringify(done.json));
+  assert.equal((await verify(a)).status, 401);
+  await server.sso.flush();
+  const business = readFileSync(path.join(server.sso.logDir, ACCESS_LOG_FILES.business), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+  assert.match(
+    business.at(-1)!,
+    / "https:\/\/app\.example\.com\/reports\/q1" Authorization failed\. \(Credential of a previous service ID\) SessionID="unknown" /,
+  );
+  // A fresh sign-on works under the new service ID (the old session is still alice's: the
+  // forced sign-on question comes first).
+  const b = new Browser(server, pki);
+  await rest('ssosignoff', { u: 'alice' });
+  assert.equal((await signOn(b)).status, 303);
+  assert.deepEqual(await verify(b), { status: 200, user: 'alice' });
+});

@@ -63,6 +63,14 @@ export interface BusinessServerOptions {
   readonly accessControl: AccessControlRepository;
   /** The credential key now (derived from the service ID); rejects when it cannot be read. */
   readonly credentialKey: () => Promise<Uint8Array>;
+  /**
+   * Re-reads the service ID when another process regenerated it (`ssoupsid`); resolves whether
+   * it changed. Called when a credential does not open, so that this server follows a
+   * regeneration without a restart.
+   */
+  readonly refreshKey?: (() => Promise<boolean>) | undefined;
+  /** The credential key of the service ID that the last regeneration replaced, if known. */
+  readonly previousKey?: (() => Uint8Array | undefined) | undefined;
   /** Session management; absent = off (no `SessionID` in the log, no session check). */
   readonly sessions?: SessionValidator | undefined;
   /**
@@ -422,10 +430,18 @@ export class BusinessServer {
     const snapshot = await this.#current();
     const now = this.#now();
     const ms = now.getTime();
-    const opened =
+    let opened =
       req.token === undefined || req.token === ''
         ? undefined
         : this.#open(await this.#o.credentialKey(), req.token, now);
+    let stale = false;
+    if (opened?.ok === false && opened.reason === 'forged' && req.token !== undefined) {
+      if ((await this.#o.refreshKey?.()) === true) {
+        opened = this.#open(await this.#o.credentialKey(), req.token, now);
+      }
+      const previous = this.#o.previousKey?.();
+      stale = !opened.ok && previous !== undefined && openCredential(previous, req.token, now).ok;
+    }
     const claims = opened?.ok === true ? opened.claims : undefined;
     const fail = (kind: 'signon' | 'deny', supplementary: Supplementary): Decision => {
       this.#line(req, claims, 'failed', supplementary);
@@ -458,7 +474,11 @@ export class BusinessServer {
     if (!opened.ok) {
       return fail(
         'signon',
-        opened.reason === 'expired' ? 'BUSINESS_CREDENTIAL_EXPIRED' : 'BUSINESS_CREDENTIAL_INVALID',
+        opened.reason === 'expired'
+          ? 'BUSINESS_CREDENTIAL_EXPIRED'
+          : stale
+            ? 'BUSINESS_CREDENTIAL_PREVIOUS_SERVICE_ID'
+            : 'BUSINESS_CREDENTIAL_INVALID',
       );
     }
     const c = opened.claims;
