@@ -1,0 +1,132 @@
+// Sessions in a real `sekisho start` (session management on, as by default): a session survives
+// a restart, the business server of the process (/auth/verify) lets it in before and after, and
+// `npx sekisho ssosignoff -u` from the command line ends it at the next request.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openServices } from '../../src/main/services.ts';
+import { parseAccessEntry } from '../../src/sso/core/access-control.ts';
+import { runSekisho, SEKISHO_BIN } from '../helpers/kmip-process.ts';
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-sessions-'));
+const SITE = 'dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local';
+let child: ChildProcessWithoutNullStreams | undefined;
+
+after(async () => {
+  if (child !== undefined && child.exitCode === null) await stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function start(): Promise<{ origin: string; output: string }> {
+  const c = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir } },
+  );
+  child = c;
+  let out = '';
+  c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve, reject) => {
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /sign-on +(https:\/\/127\.0\.0\.1:\d+)\/sso\/signon/.exec(out);
+      if (m && out.includes('Stop with Ctrl-C')) resolve({ origin: m[1]!, output: out });
+    });
+    c.once('exit', (code) => {
+      reject(new Error(`sekisho start exited (${String(code)}):\n${out}`));
+    });
+  });
+}
+
+function stop(): Promise<number | null> {
+  return new Promise((resolve) => {
+    child!.once('exit', resolve);
+    child!.kill('SIGTERM');
+  });
+}
+
+function get(
+  origin: string,
+  urlPath: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(urlPath, origin), { ca, agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The data directory's CA (the listener's certificate), read after `init` made it. */
+let ca = '';
+
+test('a session survives a restart; ssosignoff from the command line ends it', async () => {
+  const init = await runSekisho(['init', '--data-dir', dataDir]);
+  assert.equal(init.code, 0, init.stderr);
+  const password = /password ([A-Za-z0-9_-]{20})/.exec(init.stdout)?.[1];
+  assert.ok(password, init.stdout);
+  ca = readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
+  // A site whose only resource needs the administrator's role.
+  const services = openServices(dataDir);
+  try {
+    const add = (dn: string, attributes: Record<string, string[]>) =>
+      services.accessControl.add(
+        parseAccessEntry({ dn, attributes: new Map(Object.entries(attributes)) }),
+      );
+    await add('cn=sekisho-admin,dc=sekisho,dc=local', {
+      objectClass: ['ssoRole'],
+      cn: ['sekisho-admin'],
+    });
+    await add('ou=sites,dc=sekisho,dc=local', {
+      objectClass: ['organizationalUnit'],
+      ou: ['sites'],
+    });
+    await add(SITE, { objectClass: ['domain', 'ssoSite'], dc: ['app'] });
+    await add(`cn=/,${SITE}`, {
+      objectClass: ['ssoResource'],
+      cn: ['/'],
+      ssoRoleName: ['sekisho-admin'],
+    });
+  } finally {
+    services.close();
+  }
+
+  let { origin } = await start();
+  const basic = 'Basic ' + Buffer.from(`admin:${password}`).toString('base64');
+  const signed = await get(origin, '/sso/signon', { authorization: basic });
+  assert.equal(signed.status, 303);
+  const setCookie = (signed.headers['set-cookie'] as string[] | undefined) ?? [];
+  const credential = setCookie
+    .find((c) => c.startsWith('__Host-sekisho-credential='))
+    ?.split(';')[0];
+  assert.ok(credential, JSON.stringify(setCookie));
+  const check = () =>
+    get(origin, '/auth/verify', {
+      'x-original-url': 'https://app.example.com/',
+      cookie: credential,
+    });
+  const before = await check();
+  assert.equal(before.status, 200);
+  assert.equal(before.headers['x-sekisho-user'], 'admin');
+
+  assert.equal(await stop(), 0);
+  ({ origin } = await start());
+  const afterRestart = await check();
+  assert.equal(afterRestart.status, 200, 'the session survived the restart');
+
+  const off = await runSekisho(['ssosignoff', '-u', 'admin', '--data-dir', dataDir]);
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /admin/);
+  // The next request: no wait for any cache.
+  assert.equal((await check()).status, 401);
+  assert.equal(await stop(), 0);
+});
