@@ -35,11 +35,25 @@ export interface RepositoryApiOptions {
 /** The JSON of an outcome, as the client parses it back (repository-client.ts). */
 export function outcomeJson(result: RepositoryAuthResult): unknown {
   const o: AttemptOutcome = result.outcome;
+  const s = result.session;
   const common = {
     identification: result.identification ?? null,
     notUnique: result.notUnique,
     repositoryLog: o.repositoryLog ?? null,
     released: o.released,
+    session:
+      s === undefined
+        ? null
+        : s.kind === 'conflict'
+          ? {
+              kind: 'conflict',
+              pendingId: s.pendingId,
+              existing: {
+                client: s.existing.client ?? null,
+                createdAt: s.existing.createdAt.toISOString(),
+              },
+            }
+          : s,
   };
   if (o.outcome === 'succeeded') {
     return {

@@ -16,7 +16,9 @@ import type { RepositoryClient } from '../sso/servers/authentication-server.ts';
 import type {
   RepositoryAuthRequest,
   RepositoryAuthResult,
+  SessionOutcome,
 } from '../sso/servers/repository-server.ts';
+import { isSessionId } from '../sso/core/session.ts';
 import type { UserIdentification } from '../logs/index.ts';
 import { REPOSITORY_API_PREFIX } from './repository-api.ts';
 
@@ -79,6 +81,35 @@ function identification(v: unknown): UserIdentification | undefined {
   throw new ResponseError('bad identification');
 }
 
+function sessionOutcome(v: unknown): SessionOutcome | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (!isObject(v)) throw new ResponseError('bad session');
+  const id = (x: unknown): string => {
+    if (!isSessionId(x)) throw new ResponseError('bad session id');
+    return x;
+  };
+  if (v['kind'] === 'created') return { kind: 'created', sessionId: id(v['sessionId']) };
+  if (v['kind'] === 'refused') return { kind: 'refused' };
+  if (v['kind'] === 'conflict') {
+    const e = v['existing'];
+    if (!isObject(e)) throw new ResponseError('bad session');
+    const client = e['client'];
+    const created = typeof e['createdAt'] === 'string' ? new Date(e['createdAt']) : undefined;
+    if (
+      (client !== null && typeof client !== 'string') ||
+      created === undefined ||
+      Number.isNaN(created.getTime())
+    )
+      throw new ResponseError('bad session');
+    return {
+      kind: 'conflict',
+      pendingId: id(v['pendingId']),
+      existing: { client: client ?? undefined, createdAt: created },
+    };
+  }
+  throw new ResponseError('bad session');
+}
+
 /** Parses the JSON answer of the repository API. */
 export function parseOutcome(v: unknown): RepositoryAuthResult {
   if (!isObject(v)) throw new ResponseError('answer is not an object');
@@ -134,7 +165,15 @@ export function parseOutcome(v: unknown): RepositoryAuthResult {
   } else {
     throw new ResponseError('bad outcome');
   }
-  return { outcome, identification: identification(v['identification']), notUnique };
+  const session = sessionOutcome(v['session']);
+  if (session !== undefined && outcome.outcome !== 'succeeded')
+    throw new ResponseError('a session for a failed authentication');
+  return {
+    outcome,
+    identification: identification(v['identification']),
+    notUnique,
+    ...(session === undefined ? {} : { session }),
+  };
 }
 
 /** The address part of an origin, for the `リポジトリサーバ` field of the authentication log. */

@@ -301,3 +301,56 @@ describe('repository API (/repository/v1/authenticate)', () => {
     );
   });
 });
+
+describe('repository API answers with sessions', () => {
+  it('carries the session outcome to the authentication server and back, exactly', async () => {
+    const { outcomeJson } = await import('../../src/http/repository-api.ts');
+    const { newSessionId } = await import('../../src/sso/core/session.ts');
+    const user = newSsoUser(DN, 'alice', { ssoRoleName: ['staff'] });
+    const base = {
+      outcome: {
+        outcome: 'succeeded' as const,
+        method: 'basicAuth' as const,
+        user,
+        repositoryLog: {
+          method: 'basicAuth' as const,
+          result: 'succeeded' as const,
+          supplementary: undefined,
+        },
+        lockout: 'none' as const,
+        released: false,
+      },
+      identification: { kind: 'dn' as const, value: DN },
+      notUnique: false,
+    };
+    const created = { kind: 'created' as const, sessionId: newSessionId() };
+    const conflict = {
+      kind: 'conflict' as const,
+      pendingId: newSessionId(),
+      existing: { client: '192.0.2.1', createdAt: new Date('2026-11-23T01:02:03.000Z') },
+    };
+    for (const session of [created, conflict, { kind: 'refused' as const }]) {
+      const back = parseOutcome(JSON.parse(JSON.stringify(outcomeJson({ ...base, session }))));
+      assert.deepEqual(back.session, session);
+    }
+    // A session id of the wrong shape, or a session for a failed authentication, is refused.
+    const wire = JSON.parse(JSON.stringify(outcomeJson({ ...base, session: created }))) as Record<
+      string,
+      unknown
+    >;
+    assert.throws(
+      () => parseOutcome({ ...wire, session: { kind: 'created', sessionId: 'x' } }),
+      /bad session id/,
+    );
+    assert.throws(
+      () =>
+        parseOutcome({
+          ...wire,
+          outcome: 'failed',
+          reason: 'wrong_password',
+          authenticationLog: { method: 'basicAuth', result: 'failed' },
+        }),
+      /a session for a failed authentication/,
+    );
+  });
+});
