@@ -99,32 +99,27 @@ export function epochSeconds(d: Date): number {
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
-/** Strings of 0 … n spaces, grown on demand. */
-const SPACES: string[] = [''];
-function spaces(n: number): string {
-  while (SPACES.length <= n) SPACES.push(SPACES[SPACES.length - 1]! + ' ');
-  return SPACES[n]!;
-}
-
 /**
- * One row of the concise view. `cell` ends each value but the last (the description) with the
- * separator or the padding of its column; a row is built without an array of its cells, which
- * matters for 100,000 rows.
+ * One row of the concise view: `end` writes each value but the last (the description) with
+ * the separator or the padding of its column.
  */
-function row(e: EventSummary, lang: Lang, cell: (value: string, column: number) => string): string {
-  return (
-    cell(`${e.sequenceNumber}`, 0) +
-    cell(cachedTimestamp(e.lastTimestamp), 1) +
-    cell(e.objectType, 2) +
-    cell(oneLine(e.objectId), 3) +
-    cell(oneLine(e.objectName), 4) +
-    cell(oneLine(e.copyId), 5) +
-    cell(e.status, 6) +
-    cell(yesNo(e.fixed), 7) +
-    cell(e.eventId, 8) +
-    cell(`${e.errorCode}`, 9) +
-    EVENT_CATALOGUE.events[e.eventId].description[lang]
-  );
+function writeRow(
+  e: EventSummary,
+  lang: Lang,
+  end: (value: string, column: number) => void,
+  out: ByteWriter,
+): void {
+  end(`${e.sequenceNumber}`, 0);
+  end(cachedTimestamp(e.lastTimestamp), 1);
+  end(e.objectType, 2);
+  end(oneLine(e.objectId), 3);
+  end(oneLine(e.objectName), 4);
+  end(oneLine(e.copyId), 5);
+  end(e.status, 6);
+  end(yesNo(e.fixed), 7);
+  end(e.eventId, 8);
+  end(`${e.errorCode}`, 9);
+  out.text(EVENT_CATALOGUE.events[e.eventId].description[lang]);
 }
 
 /**
@@ -168,21 +163,73 @@ export function formatEventList(records: readonly EventSummary[], opts: EventLis
   if (!header && records.length === 0) return '';
   syncZone();
   const { delim, lang } = opts;
-  let cell: (value: string, column: number) => string;
+  // The rows are written as UTF-8 into one growing buffer and decoded once at the end: over
+  // 100,000 rows, building a string per cell and joining the lines left most of the time to
+  // the garbage collector.
+  const out = new ByteWriter(Math.max(4096, records.length * 160));
+  let end: (value: string, column: number) => void;
   if (delim !== undefined) {
     const sep = oneLine(delim);
-    cell = (v) => v + sep;
+    end = (v) => {
+      out.text(v);
+      out.text(sep);
+    };
   } else {
     const widths = columnWidths(records, header);
-    cell = (v, i) => v + spaces(widths[i]! + 1 - v.length);
+    end = (v, i) => {
+      out.text(v);
+      out.spaces(widths[i]! + 1 - v.length);
+    };
   }
-  const lines: string[] = [];
   if (header) {
     const last = EVENT_LIST_COLUMNS.length - 1;
-    lines.push(EVENT_LIST_COLUMNS.map((c, i) => (i < last ? cell(c, i) : c)).join(''));
+    EVENT_LIST_COLUMNS.forEach((c, i) => {
+      if (i < last) end(c, i);
+      else out.text(c);
+    });
+    out.newline();
   }
-  for (const e of records) lines.push(row(e, lang, cell));
-  return lines.join('\n') + '\n';
+  for (const e of records) {
+    writeRow(e, lang, end, out);
+    out.newline();
+  }
+  return out.toString();
+}
+
+/** Appends UTF-8 to a buffer that doubles when full. */
+class ByteWriter {
+  #buf: Buffer;
+  #at = 0;
+  constructor(size: number) {
+    this.#buf = Buffer.allocUnsafe(size);
+  }
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#at + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.#buf.copy(next, 0, 0, this.#at);
+    this.#buf = next;
+  }
+  text(s: string): void {
+    this.#room(s.length * 3);
+    this.#at += this.#buf.write(s, this.#at);
+  }
+  spaces(n: number): void {
+    if (n <= 0) return;
+    this.#room(n);
+    const buf = this.#buf;
+    const end = this.#at + n;
+    for (let at = this.#at; at < end; at++) buf[at] = 0x20;
+    this.#at = end;
+  }
+  newline(): void {
+    this.#room(1);
+    this.#buf[this.#at++] = 0x0a;
+  }
+  toString(): string {
+    return this.#buf.toString('utf8', 0, this.#at);
+  }
 }
 
 /**
