@@ -69,6 +69,8 @@ export interface SsoWiring {
   /** Standard error, for system-log lines. */
   readonly stderr: (line: string) => void;
   readonly hasher?: PasswordHasher;
+  /** The clock of the SSO roles (tests move it); default the system clock. */
+  readonly now?: () => Date;
 }
 
 export function openSso(w: SsoWiring): SsoRoles {
@@ -111,6 +113,7 @@ export function openSso(w: SsoWiring): SsoRoles {
   });
   const sessions = sessionManagement
     ? new SessionManager({
+        ...(w.now === undefined ? {} : { now: w.now }),
         store: new SqliteSessionStore(services.db),
         policy: () => sessionsPolicy,
         defaultCredentialTtlMinutes: config.repository['default-credential-ttl'],
@@ -126,6 +129,7 @@ export function openSso(w: SsoWiring): SsoRoles {
   });
   const hasher = w.hasher ?? createPasswordHasher();
   const repository = new RepositoryServer({
+    ...(w.now === undefined ? {} : { now: w.now }),
     users: services.users,
     hasher,
     policy: () => policy,
@@ -165,6 +169,7 @@ export function openSso(w: SsoWiring): SsoRoles {
   };
 
   const authentication = new AuthenticationServer({
+    ...(w.now === undefined ? {} : { now: w.now }),
     repository: {
       get address() {
         return w.repositoryAddress();
@@ -193,6 +198,7 @@ export function openSso(w: SsoWiring): SsoRoles {
 
   // The business server of this process (forward authentication at /auth/verify).
   const business = new BusinessServer({
+    ...(w.now === undefined ? {} : { now: w.now }),
     users: services.users,
     accessControl: services.accessControl,
     credentialKey: async () => (await currentKeys()).credential,

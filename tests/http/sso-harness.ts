@@ -124,13 +124,14 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
   const given: object = typeof o.config === 'object' && o.config !== null ? o.config : {};
   const config = loadConfig({ text: JSON.stringify({ sessions: { enabled: false }, ...given }) });
   const metrics = new Metrics();
-  const holder: { address?: string } = {};
+  const holder: { address?: string; server?: SsoServer } = {};
   const sso = openSso({
     dataDir,
     config,
     services,
     metrics,
     hasher: LIGHT_HASHER,
+    now: () => new Date(Date.now() + (holder.server?.clockOffsetMs ?? 0)),
     repositoryAddress: () => holder.address,
     stderr: () => undefined,
   });
@@ -225,6 +226,7 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
     },
   };
   const seen = { repository: 0, authentication: 0 };
+  holder.server = server;
   if (o.forwardAuth === true) {
     registerForwardAuth(app, {
       business: sso.business,

@@ -244,3 +244,30 @@ test('ssoupsid: the business server rejects older credentials at once, saying wh
   assert.equal((await signOn(b)).status, 303);
   assert.deepEqual(await verify(b), { status: 200, user: 'alice' });
 });
+
+test('idle timeout: a session unused for longer than sessions.idle-timeout ends at its next use', async () => {
+  await server.addUser('bob', {
+    password: 'bob-secret',
+    ssoRoleName: ['staff'],
+    ssoCredentialTTL: 0, // no re-authentication limit: only idleness ends this session
+  });
+  const b = new Browser(server, pki);
+  const { csrf } = await b.form();
+  assert.equal(
+    (await b.post('/sso/signon', { uid: 'bob', password: 'bob-secret', csrf })).status,
+    303,
+  );
+  assert.deepEqual(await verify(b), { status: 200, user: 'bob' });
+  // 29 minutes later it is still alive (and its idle clock restarts)...
+  server.clockOffsetMs += 29 * 60_000;
+  assert.deepEqual(await verify(b), { status: 200, user: 'bob' });
+  // ...then 31 minutes without a request: the next one is refused and the deletion logged.
+  server.clockOffsetMs += 31 * 60_000;
+  assert.equal((await verify(b)).status, 401);
+  const last = (await sessionLog()).filter((l) => l.includes('UserID="bob"')).at(-1);
+  assert.match(
+    last ?? '',
+    /^"[A-Za-z0-9_-]{43}" Deletion\(idle-timeout\) succeeded\. \(Idle timeout\) UserID="bob" \|$/,
+  );
+  server.clockOffsetMs = 0;
+});
