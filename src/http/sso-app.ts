@@ -18,10 +18,10 @@ import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PresentedCertificate } from '../sso/core/certificate-mapping.ts';
 import { openCredential } from '../sso/core/credential.ts';
-import { issueCsrf, verifyCsrf } from '../sso/core/csrf.ts';
+import { issueCsrf, verifyCsrf, type CsrfResult } from '../sso/core/csrf.ts';
 import type { AuthenticationServer, SignOnResult } from '../sso/servers/authentication-server.ts';
 import { certificateIdentification } from '../sso/servers/repository-server.ts';
-import { FormError, parseForm } from './form.ts';
+import { FormError, parseForm, type FormSpec } from './form.ts';
 import type { SessionManager } from '../sso/servers/session-manager.ts';
 import {
   PAGE_CSP,
@@ -207,6 +207,36 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
       .header('set-cookie', cookie(CSRF_COOKIE, csrf.cookie))
       .type('text/html; charset=utf-8')
       .send(signOnPage({ lang, csrf: csrf.token, returnUrl, ...extra }));
+  };
+
+  /**
+   * A POSTed form of the sign-on pages: parsed strictly (a malformed one is answered with the
+   * error page and an `(Invalid request)` line), its language, the keys and the CSRF verdict.
+   */
+  const readPost = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    spec: FormSpec,
+  ): Promise<
+    | { ok: true; form: Map<string, string>; lang: PageLang; keys: SsoKeys; csrf: CsrfResult }
+    | { ok: false; reply: FastifyReply }
+  > => {
+    let form: Map<string, string>;
+    try {
+      form = parseForm(bodyBytes(req.body), spec);
+    } catch (e) {
+      if (e instanceof FormError)
+        return { ok: false, reply: invalidRequest(req, reply, 400, langOf(req, undefined)) };
+      throw e;
+    }
+    const keys = await o.keys();
+    const csrf = verifyCsrf(
+      keys.csrf,
+      parseCookies(req.headers.cookie).get(CSRF_COOKIE),
+      form.get('csrf'),
+      now(),
+    );
+    return { ok: true, form, lang: langOf(req, form.get('lang')), keys, csrf };
   };
 
   /** A second browser of a signed-on user: the forced sign-on question, or a refusal. */
@@ -413,22 +443,9 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
       });
 
       sso.post('/sso/signon', async (req, reply) => {
-        let form: Map<string, string>;
-        try {
-          form = parseForm(bodyBytes(req.body), SIGN_ON_FORM);
-        } catch (e) {
-          if (e instanceof FormError)
-            return invalidRequest(req, reply, 400, langOf(req, undefined));
-          throw e;
-        }
-        const lang = langOf(req, form.get('lang'));
-        const keys = await o.keys();
-        const csrf = verifyCsrf(
-          keys.csrf,
-          parseCookies(req.headers.cookie).get(CSRF_COOKIE),
-          form.get('csrf'),
-          now(),
-        );
+        const posted = await readPost(req, reply, SIGN_ON_FORM);
+        if (!posted.ok) return posted.reply;
+        const { form, lang, csrf } = posted;
         if (csrf !== 'ok') return invalidRequest(req, reply, 403, lang);
         const ret = await checkReturn(form.get('return'));
         if (ret === 'refused') return invalidRequest(req, reply, 400, lang, 'badReturn');
@@ -456,22 +473,9 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
       });
 
       sso.post('/sso/signoff', async (req, reply) => {
-        let form: Map<string, string>;
-        try {
-          form = parseForm(bodyBytes(req.body), SIGN_OFF_FORM);
-        } catch (e) {
-          if (e instanceof FormError)
-            return invalidRequest(req, reply, 400, langOf(req, undefined));
-          throw e;
-        }
-        const lang = langOf(req, form.get('lang'));
-        const keys = await o.keys();
-        const csrf = verifyCsrf(
-          keys.csrf,
-          parseCookies(req.headers.cookie).get(CSRF_COOKIE),
-          form.get('csrf'),
-          now(),
-        );
+        const posted = await readPost(req, reply, SIGN_OFF_FORM);
+        if (!posted.ok) return posted.reply;
+        const { lang, keys, csrf } = posted;
         if (csrf !== 'ok') return invalidRequest(req, reply, 403, lang);
         const token = parseCookies(req.headers.cookie).get(CREDENTIAL_COOKIE);
         const opened =
@@ -489,22 +493,9 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
       });
 
       sso.post('/sso/forced-signon', async (req, reply) => {
-        let form: Map<string, string>;
-        try {
-          form = parseForm(bodyBytes(req.body), FORCED_FORM);
-        } catch (e) {
-          if (e instanceof FormError)
-            return invalidRequest(req, reply, 400, langOf(req, undefined));
-          throw e;
-        }
-        const lang = langOf(req, form.get('lang'));
-        const keys = await o.keys();
-        const csrf = verifyCsrf(
-          keys.csrf,
-          parseCookies(req.headers.cookie).get(CSRF_COOKIE),
-          form.get('csrf'),
-          now(),
-        );
+        const posted = await readPost(req, reply, FORCED_FORM);
+        if (!posted.ok) return posted.reply;
+        const { form, lang, keys, csrf } = posted;
         if (csrf !== 'ok' || o.sessions === undefined) return invalidRequest(req, reply, 403, lang);
         const answer = form.get('answer');
         const pending = openCredential(keys.credential, form.get('pending') ?? '', now());

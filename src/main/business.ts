@@ -7,18 +7,13 @@
  * log (`business-access.log`) beside the other access logs, and its `ResourceInfo` and session
  * lines to the repository and session-management logs.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, str, UsageError } from '../cli/args.ts';
 import type { CommandContext } from '../cli/main.ts';
 import { ConfigError, type SekishoConfig } from '../config/index.ts';
 import { createReverseProxy, listenReverseProxy } from '../http/reverse-proxy.ts';
-import {
-  AccessLogWriter,
-  FileSystemLog,
-  formatAccessLine,
-  type AccessRecord,
-} from '../logs/index.ts';
+import type { AccessRecord } from '../logs/index.ts';
 import { deriveKeys } from '../sso/core/credential.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
@@ -29,12 +24,13 @@ import { ensureDevPki } from './dev-pki.ts';
 import { loadStartConfig, needsInit } from './init.ts';
 import { readRunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
-import { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './sso.ts';
+import { ACCESS_LOG_FILES, openProcessLogs } from './access-logs.ts';
 import { parseListen } from './start.ts';
 import { businessSpec } from './start-spec.ts';
 
 /** The business server's access log, in the access-log directory. */
-export const BUSINESS_LOG_FILE = 'business-access.log';
+/** The business server's access log (in the log directory). */
+export const BUSINESS_LOG_FILE = ACCESS_LOG_FILES.business;
 
 /** The sign-on page when `--sign-on-url` is not given: the running `sekisho start`, else the configured listener. */
 function defaultSignOnUrl(dataDir: string, config: SekishoConfig): string {
@@ -87,41 +83,14 @@ export async function business(
   }
 
   const services = openServices(dataDir);
-  const logDir = path.resolve(dataDir, config.logs.directory);
-  mkdirSync(logDir, { recursive: true, mode: 0o750 });
-  const systemLog = new FileSystemLog({
-    path: path.join(logDir, SYSTEM_LOG_FILE),
-    echo: (line) => {
-      io.stderr(line + '\n');
-    },
+  const logs = openProcessLogs(dataDir, config, (line: string) => {
+    io.stderr(line);
   });
-  const writer = (file: string): AccessLogWriter =>
-    new AccessLogWriter({
-      path: path.join(logDir, file),
-      maxBytes: config.logs['max-size'],
-      rotation: config.logs['save-mode'],
-      keep: config.logs.keep,
-      onError: (e) => {
-        systemLog.write('sso09003', path.join(logDir, file), e.message);
-      },
-    });
-  const logs = {
-    business: writer(BUSINESS_LOG_FILE),
-    repository: writer(ACCESS_LOG_FILES.repository),
-    session: writer(ACCESS_LOG_FILES.session),
-  };
+  const systemLog = logs.systemLog;
   const write = (record: AccessRecord): void => {
-    const target =
-      record.log === 'business'
-        ? logs.business
-        : record.log === 'session'
-          ? logs.session
-          : logs.repository;
-    target.append(formatAccessLine(record));
+    logs.write(record);
   };
-  const closeLogs = async (): Promise<void> => {
-    await Promise.all(Object.values(logs).map((l) => l.close()));
-  };
+  const closeLogs = (): Promise<void> => logs.close();
 
   // The credential key follows the service ID (`ssoupsid` in another process included).
   let keys: { id: Uint8Array; credential: Uint8Array } | undefined;
@@ -215,7 +184,7 @@ export async function business(
       `  public origin   ${str(args, 'public-origin')!}`,
       `  upstream        ${str(args, 'upstream')!}`,
       `  sign-on page    ${signOnUrl}`,
-      `  access log      ${path.join(logDir, BUSINESS_LOG_FILE)}`,
+      `  access log      ${path.join(logs.dir, BUSINESS_LOG_FILE)}`,
       '',
       'Stop with Ctrl-C.',
       '',

@@ -7,13 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SekishoConfig } from '../config/index.ts';
-import {
-  AccessLogWriter,
-  FileSystemLog,
-  formatAccessLine,
-  type AccessRecord,
-  type SystemLog,
-} from '../logs/index.ts';
+import { type AccessRecord, type SystemLog } from '../logs/index.ts';
 import { describeCertificate } from '../pki/client-certificate.ts';
 import { siteForUrl } from '../sso/core/access-control.ts';
 import { deriveKeys } from '../sso/core/credential.ts';
@@ -30,16 +24,11 @@ import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
 import type { SsoAppOptions, SsoKeys } from '../http/sso-app.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { OpenServices } from './services.ts';
+import { openProcessLogs } from './access-logs.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
 
-export const ACCESS_LOG_FILES = {
-  repository: 'repository-access.log',
-  authentication: 'authentication-access.log',
-  session: 'session-management.log',
-  business: 'business-access.log',
-} as const;
-export const SYSTEM_LOG_FILE = 'system.log';
+export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
 export interface SsoRoles {
   readonly repository: RepositoryServer;
@@ -75,32 +64,11 @@ export interface SsoWiring {
 
 export function openSso(w: SsoWiring): SsoRoles {
   const { config, services } = w;
-  const logDir = path.resolve(w.dataDir, config.logs.directory);
-  mkdirSync(logDir, { recursive: true, mode: 0o750 });
-  const systemLog = new FileSystemLog({
-    path: path.join(logDir, SYSTEM_LOG_FILE),
-    echo: (line) => {
-      w.stderr(line + '\n');
-    },
-  });
-  const writer = (file: string): AccessLogWriter =>
-    new AccessLogWriter({
-      path: path.join(logDir, file),
-      maxBytes: config.logs['max-size'],
-      rotation: config.logs['save-mode'],
-      keep: config.logs.keep,
-      onError: (e) => {
-        systemLog.write('sso09003', path.join(logDir, file), e.message);
-      },
-    });
-  const logs = {
-    repository: writer(ACCESS_LOG_FILES.repository),
-    authentication: writer(ACCESS_LOG_FILES.authentication),
-    session: writer(ACCESS_LOG_FILES.session),
-    business: writer(ACCESS_LOG_FILES.business),
-  };
+  const logs = openProcessLogs(w.dataDir, config, w.stderr);
+  const logDir = logs.dir;
+  const systemLog = logs.systemLog;
   const write = (record: AccessRecord): void => {
-    logs[record.log].append(formatAccessLine(record));
+    logs.write(record);
   };
 
   const holder: { business?: BusinessServer } = {};
@@ -242,10 +210,10 @@ export function openSso(w: SsoWiring): SsoRoles {
     logDir,
     app,
     flush: async () => {
-      await Promise.all(Object.values(logs).map((l) => l.flush()));
+      await logs.flush();
     },
     close: async () => {
-      await Promise.all(Object.values(logs).map((l) => l.close()));
+      await logs.close();
     },
   };
 }
