@@ -134,15 +134,20 @@ export function canonicalPath(raw: string): CanonicalPath {
     i += 2;
   }
   let path: string;
-  try {
-    path = utf8.decode(Uint8Array.from(bytes));
-  } catch {
-    return refuse('utf8');
-  }
-  for (const ch of path) {
-    const n = ch.codePointAt(0)!;
-    if (n >= 0x80 && n <= 0x9f) return refuse('control');
-    if (n >= 0x80 && foldsToAscii(ch)) return refuse('lookalike');
+  if (bytes.length === raw.length) {
+    // Nothing was percent-encoded: printable ASCII as checked above, already decoded.
+    path = raw;
+  } else {
+    try {
+      path = utf8.decode(Uint8Array.from(bytes));
+    } catch {
+      return refuse('utf8');
+    }
+    for (const ch of path) {
+      const n = ch.codePointAt(0)!;
+      if (n >= 0x80 && n <= 0x9f) return refuse('control');
+      if (n >= 0x80 && foldsToAscii(ch)) return refuse('lookalike');
+    }
   }
   if (path.includes(';')) return refuse('path_parameter');
   const segments = path.split('/').slice(1);

@@ -398,6 +398,17 @@ export class BusinessServer {
     return opened;
   }
 
+  /** The key of a site's DN, computed once per site object of a snapshot (DN parsing is not cheap). */
+  readonly #siteKeys = new WeakMap<SsoSite, string>();
+  #siteKey(site: SsoSite): string {
+    let k = this.#siteKeys.get(site);
+    if (k === undefined) {
+      k = dnKey(site.dn);
+      this.#siteKeys.set(site, k);
+    }
+    return k;
+  }
+
   /** A user's effective roles, computed once per user entry read and access-control snapshot. */
   readonly #roles = new WeakMap<
     SsoUser,
@@ -463,7 +474,7 @@ export class BusinessServer {
     // `/admin` names the directory `/admin/` protects: match as if it ended with a slash (this
     // can only find a longer prefix, never lose one).
     const matched = url.path.endsWith('/') ? url.path : url.path + '/';
-    const resource = findResource(snapshot.resources.get(dnKey(site.dn)) ?? [], matched);
+    const resource = findResource(snapshot.resources.get(this.#siteKey(site)) ?? [], matched);
     if (resource === undefined) {
       if (this.#denyUnknownPaths) return fail('deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
       this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
