@@ -98,6 +98,16 @@ export const ServerSchema = Type.Object(
           'PEM private key of the listener; relative to the data directory. Set together with `tls-cert-file`.',
       }),
     ),
+    'public-url': Type.Optional(
+      Type.String({
+        pattern: '^https://[^/?#\\s]+$',
+        maxLength: 300,
+        'x-format': '`https://HOST[:PORT]`',
+        'x-message': 'must be https://HOST[:PORT] without a path',
+        description:
+          'The origin browsers reach this server at (behind a load balancer, or when listening on 0.0.0.0): business servers send browsers to `PUBLIC-URL/sso/signon`. Absent = the listen address.',
+      }),
+    ),
     'client-ca-file': Type.Optional(
       Type.String({
         minLength: 1,

@@ -116,7 +116,8 @@ export async function start(
   const hasher = createPasswordHasher();
   const metrics = new Metrics();
   const holder: { address?: string; origin?: string } = {};
-  const publicOrigin = (): string => holder.origin ?? 'https://127.0.0.1';
+  const publicOrigin = (): string =>
+    config.server['public-url'] ?? holder.origin ?? 'https://127.0.0.1';
   const sso = openSso({
     dataDir,
     config,

@@ -74,6 +74,24 @@ describe('defaults', () => {
 });
 
 describe('sections', () => {
+  it('server.public-url: an https origin without a path', () => {
+    const ok = loadConfig({
+      text: json({ server: { 'public-url': 'https://sso.example.com:8443' } }),
+    });
+    assert.equal(ok.server['public-url'], 'https://sso.example.com:8443');
+    for (const bad of [
+      'http://sso.example.com',
+      'https://sso.example.com/sso',
+      'https://a b',
+      '',
+    ]) {
+      assert.throws(
+        () => loadConfig({ text: json({ server: { 'public-url': bad } }) }),
+        /server\.public-url: must be https:\/\/HOST\[:PORT\] without a path/,
+        bad,
+      );
+    }
+  });
   it('server: accepts names, IPv4, bracketed IPv6 and port 0; TLS files as a pair', () => {
     for (const listen of ['0.0.0.0:443', 'sso.example.com:8443', '[::1]:8443', 'localhost:0']) {
       assert.equal(loadConfig({ text: json({ server: { listen } }) }).server.listen, listen);

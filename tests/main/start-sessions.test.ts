@@ -2,7 +2,7 @@
 // a restart, the business server of the process (/auth/verify) lets it in before and after, and
 // `npx sekisho ssosignoff -u` from the command line ends it at the next request.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,7 +100,20 @@ test('a session survives a restart; ssosignoff from the command line ends it', a
     services.close();
   }
 
+  // Browsers reach this server behind a load balancer: business servers send them there.
+  writeFileSync(
+    path.join(dataDir, 'sekisho.json'),
+    JSON.stringify({ server: { 'public-url': 'https://sso.example.com' } }),
+  );
   let { origin } = await start();
+  const anonymous = await get(origin, '/auth/verify', {
+    'x-original-url': 'https://app.example.com/',
+  });
+  assert.equal(anonymous.status, 401);
+  assert.equal(
+    anonymous.headers['location'],
+    'https://sso.example.com/sso/signon?return=https%3A%2F%2Fapp.example.com%2F',
+  );
   const basic = 'Basic ' + Buffer.from(`admin:${password}`).toString('base64');
   const signed = await get(origin, '/sso/signon', { authorization: basic });
   assert.equal(signed.status, 303);
