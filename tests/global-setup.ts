@@ -6,10 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Debian packages the test suite needs (nginx-light: its nginx has auth_request built in).
- * Later issues add slapd, redis-server, chromium.
+ * Debian packages the test suite needs (nginx-light: its nginx has auth_request built in;
+ * redis-server for the Redis session store, tests/helpers/redis.ts).
+ * Later issues add slapd, chromium.
  */
-export const TEST_PACKAGES = ['python3-pykmip', 'openssl', 'nginx-light'];
+export const TEST_PACKAGES = ['python3-pykmip', 'openssl', 'nginx-light', 'redis-server'];
 
 export function globalSetup(): void {
   const script = fileURLToPath(new URL('../scripts/test-env/ensure-packages.sh', import.meta.url));

@@ -1,8 +1,8 @@
 /**
  * The port through which session management keeps its sessions (src/sso/core/session.ts).
- * Adapters: memory (./memory-session-store.ts) and sqlite (src/storage/sqlite/session-store.ts),
- * both run by the contract suite tests/sso/core/session-store-contract.ts; Redis/Valkey for
- * several nodes later (DESIGN.md "Storage").
+ * Adapters: memory (./memory-session-store.ts), sqlite (src/storage/sqlite/session-store.ts) and
+ * Redis/Valkey for several nodes (src/storage/redis/session-store.ts, DESIGN.md "Storage"), all
+ * run by the contract suite tests/sso/core/session-store-contract.ts.
  *
  * Invariants every adapter keeps, whatever the interleaving of calls (on one connection, or on
  * several connections to one database):
