@@ -202,6 +202,12 @@ function crossChecks(value: unknown): ConfigProblem[] {
       message: 'required when server.tls-key-file is set',
     });
   }
+  if (
+    setting(value, 'sessions', 'store') === 'redis' &&
+    setting(value, 'sessions', 'redis-url') === undefined
+  ) {
+    problems.push({ path: 'sessions.redis-url', message: 'required when sessions.store is redis' });
+  }
   const ttl = setting(value, 'repository', 'default-credential-ttl');
   if (typeof ttl === 'number' && ttl > 0 && ttl < CREDENTIAL_TTL_MIN) {
     problems.push({

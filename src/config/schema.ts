@@ -30,6 +30,8 @@ export const CERT_MAPPING_ATTRIBUTES = [
 ] as const;
 /** How a presented certificate identifies its user (§6 `certificate-identification`). */
 export const CERTIFICATE_IDENTIFICATIONS = ['mapping-only', 'compare-stored'] as const;
+/** Where sessions are stored. */
+export const SESSION_STORES = ['embedded', 'redis'] as const;
 /** Access-log save modes (src/logs/writer.ts ROTATION_MODES). */
 export const SAVE_MODES = ['separate', 'overwrite'] as const;
 /** Access-log size default, bytes (src/logs/writer.ts DEFAULT_MAX_BYTES). */
@@ -228,6 +230,30 @@ export const SessionsSchema = Type.Object(
       'Minutes after sign-on at which a session ends whatever its use; 0 = never.',
       480,
     ),
+    store: enumOf(SESSION_STORES, {
+      description:
+        '`embedded`: sessions in the data directory (one node). `redis`: in Redis or Valkey at `redis-url`, shared by every node that uses it.',
+      default: 'embedded',
+    }),
+    'redis-url': Type.Optional(
+      Type.String({
+        pattern: '^rediss?://[^\\s]+$',
+        maxLength: 1024,
+        'x-format': '`redis://[USER:PASSWORD@]HOST:PORT[/DB]` (`rediss://` for TLS)',
+        'x-message': 'must be a redis:// or rediss:// URL',
+        description:
+          'Where the sessions live with `store: redis`. Keep credentials out of shared copies of this file.',
+      }),
+    ),
+    'redis-prefix': Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9:_.-]+$',
+      'x-message': 'must be letters, digits and : _ . -',
+      description:
+        'Prefix of every Redis key Sekisho writes (several deployments can share one Redis).',
+      default: 'sekisho:',
+    }),
     'forced-sign-on': Type.Boolean({
       description:
         'A user already signed on elsewhere may confirm a forced sign-on, which signs the other browser off (Interstage [強制サインオン] = 許可する); false refuses the second sign-on.',

@@ -18,7 +18,7 @@ import { deriveKeys } from '../sso/core/credential.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
 import { SessionManager } from '../sso/servers/session-manager.ts';
-import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
+import { openSessionStore } from './session-store.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { loadStartConfig, needsInit } from './init.ts';
@@ -90,7 +90,6 @@ export async function business(
   const write = (record: AccessRecord): void => {
     logs.write(record);
   };
-  const closeLogs = (): Promise<void> => logs.close();
 
   // The credential key follows the service ID (`ssoupsid` in another process included).
   let keys: { id: Uint8Array; credential: Uint8Array } | undefined;
@@ -105,6 +104,11 @@ export async function business(
     if (keys === undefined || !Buffer.from(keys.id).equals(id))
       keys = { id, credential: deriveKeys(id).credential };
     return keys.credential;
+  };
+  const sessionStore = openSessionStore(config, services);
+  const closeLogs = async (): Promise<void> => {
+    await logs.close();
+    await sessionStore.close();
   };
   const policy = sessionPolicy({
     idleTimeoutMinutes: config.sessions['idle-timeout'],
@@ -123,7 +127,7 @@ export async function business(
     },
     sessions: config.sessions.enabled
       ? new SessionManager({
-          store: new SqliteSessionStore(services.db),
+          store: sessionStore.store,
           policy: () => policy,
           defaultCredentialTtlMinutes: config.repository['default-credential-ttl'],
           logSession: write,

@@ -20,11 +20,11 @@ import { RepositoryServer } from '../sso/servers/repository-server.ts';
 import { SessionManager } from '../sso/servers/session-manager.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
-import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
 import type { SsoAppOptions, SsoKeys } from '../http/sso-app.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { OpenServices } from './services.ts';
 import { openProcessLogs } from './access-logs.ts';
+import { openSessionStore } from './session-store.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
 
@@ -35,6 +35,8 @@ export interface SsoRoles {
   /** Session management; undefined when `sessions.enabled` is false. */
   readonly sessions: SessionManager | undefined;
   readonly business: BusinessServer;
+  /** Where the sessions are kept (for the start banner). */
+  readonly sessionsWhere: string;
   /** What management commands ask of the running SSO roles (ManagementServices.sso). */
   readonly admin: NonNullable<ManagementServices['sso']>;
   readonly authentication: AuthenticationServer;
@@ -79,10 +81,11 @@ export function openSso(w: SsoWiring): SsoRoles {
     maxLifetimeMinutes: config.sessions['max-lifetime'],
     forcedSignOn: config.sessions['forced-sign-on'],
   });
+  const sessionStore = openSessionStore(config, services);
   const sessions = sessionManagement
     ? new SessionManager({
         ...(w.now === undefined ? {} : { now: w.now }),
-        store: new SqliteSessionStore(services.db),
+        store: sessionStore.store,
         policy: () => sessionsPolicy,
         defaultCredentialTtlMinutes: config.repository['default-credential-ttl'],
         logSession: write,
@@ -212,8 +215,10 @@ export function openSso(w: SsoWiring): SsoRoles {
     flush: async () => {
       await logs.flush();
     },
+    sessionsWhere: sessionStore.where,
     close: async () => {
       await logs.close();
+      await sessionStore.close();
     },
   };
 }

@@ -206,6 +206,7 @@ export async function start(
       `  management API  ${url.origin}/rest/v1/   (CA: ${pki.caCert}; token: ${path.join(dataDir, 'run', 'admin-token')})`,
       `  health          ${url.origin}/healthz   metrics ${url.origin}/metrics`,
       `  access logs     ${sso.logDir}`,
+      ...(sso.sessions === undefined ? [] : [`  sessions        in ${sso.sessionsWhere}`]),
       ...(configFile === undefined ? [] : [`  configuration   ${configFile}`]),
       ...(adminPassword === undefined
         ? []

@@ -49,7 +49,14 @@ describe('defaults', () => {
         'cause-notification': false,
       },
       logs: { directory: 'logs', 'max-size': 1024 * 1024, 'save-mode': 'separate', keep: 10 },
-      sessions: { enabled: true, 'idle-timeout': 30, 'max-lifetime': 480, 'forced-sign-on': true },
+      sessions: {
+        enabled: true,
+        'idle-timeout': 30,
+        'max-lifetime': 480,
+        store: 'embedded',
+        'redis-prefix': 'sekisho:',
+        'forced-sign-on': true,
+      },
       business: {
         'session-cache-ms': 2000,
         'deny-unknown-paths': true,

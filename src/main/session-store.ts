@@ -1,0 +1,45 @@
+/**
+ * The session store the configuration chooses: the embedded SQLite store of the data directory
+ * (one node, the default) or Redis/Valkey (`sessions.store: redis`, shared by every node that
+ * points at it). The Redis client fails fast: with the offline queue off, an operation while
+ * Redis is unreachable rejects at once (fail closed) instead of waiting in the client.
+ */
+import { Redis } from 'iovalkey';
+import type { SekishoConfig } from '../config/index.ts';
+import type { SessionStore } from '../sso/ports/session-store.ts';
+import { RedisSessionStore } from '../storage/redis/session-store.ts';
+import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
+import type { OpenServices } from './services.ts';
+
+export interface OpenSessionStore {
+  readonly store: SessionStore;
+  /** Where the sessions are, for the start banner (credentials removed). */
+  readonly where: string;
+  close(): Promise<void>;
+}
+
+export function openSessionStore(config: SekishoConfig, services: OpenServices): OpenSessionStore {
+  const s = config.sessions;
+  if (s.store === 'redis' && s['redis-url'] !== undefined) {
+    const client = new Redis(s['redis-url'], {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+    });
+    // Connection errors surface as rejected operations; the client keeps reconnecting.
+    client.on('error', () => undefined);
+    const url = new URL(s['redis-url']);
+    return {
+      store: new RedisSessionStore(client, { prefix: s['redis-prefix'] }),
+      where: `${url.protocol}//${url.host}${url.pathname} (prefix ${s['redis-prefix']})`,
+      close: async () => {
+        await client.quit().catch(() => undefined);
+      },
+    };
+  }
+  return {
+    store: new SqliteSessionStore(services.db),
+    where: 'the data directory',
+    close: () => Promise.resolve(),
+  };
+}

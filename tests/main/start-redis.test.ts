@@ -1,0 +1,140 @@
+// sekisho start with sessions in Redis (sessions.store: redis): a sign-on's session is in Redis,
+// the server reports where; Redis down → the sign-on page fails closed with a clear page;
+// Redis back → it works again (the sessions it lost are gone: sign on again).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'iovalkey';
+import { runSekisho, SEKISHO_BIN } from '../helpers/kmip-process.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-redis-'));
+let redis: RedisServer;
+let child: ChildProcessWithoutNullStreams | undefined;
+let ca = '';
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    await new Promise((resolve) => {
+      child!.once('exit', resolve);
+      child!.kill('SIGTERM');
+    });
+  }
+  await redis.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function start(): Promise<{ origin: string; output: string }> {
+  const c = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir } },
+  );
+  child = c;
+  let out = '';
+  c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve, reject) => {
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /sign-on +(https:\/\/127\.0\.0\.1:\d+)\/sso\/signon/.exec(out);
+      if (m && out.includes('Stop with Ctrl-C')) resolve({ origin: m[1]!, output: out });
+    });
+    c.once('exit', (code) => {
+      reject(new Error(`sekisho start exited (${String(code)}):\n${out}`));
+    });
+  });
+}
+
+function get(
+  origin: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; setCookie: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL('/sso/signon', origin),
+      { ca, agent: false, headers },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            setCookie: res.headers['set-cookie'] ?? [],
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('sessions in Redis: stored there, fail closed while Redis is down, recover after', async () => {
+  const init = await runSekisho(['init', '--data-dir', dataDir]);
+  assert.equal(init.code, 0, init.stderr);
+  const password = /password ([A-Za-z0-9_-]{20})/.exec(init.stdout)?.[1];
+  assert.ok(password);
+  ca = readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
+  writeFileSync(
+    path.join(dataDir, 'sekisho.json'),
+    JSON.stringify({
+      sessions: {
+        store: 'redis',
+        'redis-url': `redis://127.0.0.1:${String(redis.port)}/0`,
+        'redis-prefix': 'test-node:',
+      },
+    }),
+  );
+  const { origin, output } = await start();
+  assert.match(
+    output,
+    new RegExp(
+      `sessions +in redis://127\\.0\\.0\\.1:${String(redis.port)}/0 \\(prefix test-node:\\)`,
+    ),
+  );
+
+  const basic = 'Basic ' + Buffer.from(`admin:${password}`).toString('base64');
+  const signed = await get(origin, { authorization: basic });
+  assert.equal(signed.status, 303);
+  const cookie = signed.setCookie
+    .find((c) => c.startsWith('__Host-sekisho-credential='))
+    ?.split(';')[0];
+  assert.ok(cookie);
+  const client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true });
+  try {
+    await client.connect();
+    const keys = await client.keys('test-node:*');
+    assert.ok(keys.length > 0, 'the session is in Redis');
+    assert.ok(keys.every((k) => k.startsWith('test-node:')));
+  } finally {
+    client.disconnect();
+  }
+  const signedOn = await get(origin, { cookie });
+  assert.equal(signedOn.status, 200);
+  assert.match(signedOn.body, /Signed on as <strong>admin<\/strong>/);
+
+  await redis.halt();
+  const down = await get(origin, { cookie });
+  assert.equal(down.status, 503, down.body);
+  assert.match(down.body, /Sign-on is not available now/);
+
+  await redis.restart();
+  // Redis lost its data (no persistence in this test): the session is gone, sign on again.
+  let back = await get(origin, { cookie });
+  for (let i = 0; i < 50 && back.status === 503; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    back = await get(origin, { cookie });
+  }
+  assert.equal(back.status, 200);
+  assert.match(back.body, /name="password"/);
+  const again = await get(origin, { authorization: basic });
+  assert.equal(again.status, 303);
+});
