@@ -1,7 +1,6 @@
 // sekisho start with sessions in Redis (sessions.store: redis): a sign-on's session is in Redis,
 // the server reports where; Redis down → the sign-on page fails closed with a clear page;
 // Redis back → it works again (the sessions it lost are gone: sign on again).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -9,48 +8,23 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'iovalkey';
-import { runSekisho, SEKISHO_BIN } from '../helpers/kmip-process.ts';
+import { runSekisho } from '../helpers/kmip-process.ts';
+import { startSekisho, type StartedSekisho } from '../helpers/sekisho-start.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-redis-'));
 let redis: RedisServer;
-let child: ChildProcessWithoutNullStreams | undefined;
+let running: StartedSekisho | undefined;
 let ca = '';
 
 before(async () => {
   redis = await startRedis();
 });
 after(async () => {
-  if (child !== undefined && child.exitCode === null) {
-    await new Promise((resolve) => {
-      child!.once('exit', resolve);
-      child!.kill('SIGTERM');
-    });
-  }
+  await running?.stop();
   await redis.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function start(): Promise<{ origin: string; output: string }> {
-  const c = spawn(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir } },
-  );
-  child = c;
-  let out = '';
-  c.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve, reject) => {
-    c.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /sign-on +(https:\/\/127\.0\.0\.1:\d+)\/sso\/signon/.exec(out);
-      if (m && out.includes('Stop with Ctrl-C')) resolve({ origin: m[1]!, output: out });
-    });
-    c.once('exit', (code) => {
-      reject(new Error(`sekisho start exited (${String(code)}):\n${out}`));
-    });
-  });
-}
 
 function get(
   origin: string,
@@ -93,7 +67,9 @@ test('sessions in Redis: stored there, fail closed while Redis is down, recover 
       },
     }),
   );
-  const { origin, output } = await start();
+  running = await startSekisho(dataDir);
+  const { origin } = running;
+  const output = running.output();
   assert.match(
     output,
     new RegExp(

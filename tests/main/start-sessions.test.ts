@@ -1,7 +1,6 @@
 // Sessions in a real `sekisho start` (session management on, as by default): a session survives
 // a restart, the business server of the process (/auth/verify) lets it in before and after, and
 // `npx sekisho ssosignoff -u` from the command line ends it at the next request.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -10,44 +9,24 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openServices } from '../../src/main/services.ts';
 import { parseAccessEntry } from '../../src/sso/core/access-control.ts';
-import { runSekisho, SEKISHO_BIN } from '../helpers/kmip-process.ts';
+import { runSekisho } from '../helpers/kmip-process.ts';
+import { startSekisho, type StartedSekisho } from '../helpers/sekisho-start.ts';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-sessions-'));
 const SITE = 'dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local';
-let child: ChildProcessWithoutNullStreams | undefined;
+let running: StartedSekisho | undefined;
 
 after(async () => {
-  if (child !== undefined && child.exitCode === null) await stop();
+  await running?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function start(): Promise<{ origin: string; output: string }> {
-  const c = spawn(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', SEKISHO_BIN, 'start', '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, SEKISHO_DATA_DIR: dataDir } },
-  );
-  child = c;
-  let out = '';
-  c.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve, reject) => {
-    c.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /sign-on +(https:\/\/127\.0\.0\.1:\d+)\/sso\/signon/.exec(out);
-      if (m && out.includes('Stop with Ctrl-C')) resolve({ origin: m[1]!, output: out });
-    });
-    c.once('exit', (code) => {
-      reject(new Error(`sekisho start exited (${String(code)}):\n${out}`));
-    });
-  });
+async function start(): Promise<{ origin: string }> {
+  running = await startSekisho(dataDir);
+  return running;
 }
 
-function stop(): Promise<number | null> {
-  return new Promise((resolve) => {
-    child!.once('exit', resolve);
-    child!.kill('SIGTERM');
-  });
-}
+const stop = (): Promise<number | null> => running!.stop();
 
 function get(
   origin: string,
