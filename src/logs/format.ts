@@ -35,11 +35,28 @@ export const UNKNOWN = 'unknown';
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
+/**
+ * The last timestamp written, by second and requested offset (`undefined` = local time, whose
+ * offset cannot change within one second): a busy server writes many lines per second.
+ */
+let lastSecond = NaN;
+let lastRequested: number | undefined = NaN;
+let lastText = '';
+
 /** `YYYY/MM/DD HH:MM:SS +HHMM` (without brackets). */
 export function formatTimestamp(time: Date, timeZoneOffsetMinutes?: number): string {
   const ms = time.getTime();
   if (Number.isNaN(ms)) throw new RangeError('access-log record time is an invalid Date');
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond && timeZoneOffsetMinutes === lastRequested) return lastText;
   const offset = Math.round(timeZoneOffsetMinutes ?? -time.getTimezoneOffset());
+  lastText = formatUncached(ms, offset);
+  lastSecond = second;
+  lastRequested = timeZoneOffsetMinutes;
+  return lastText;
+}
+
+function formatUncached(ms: number, offset: number): string {
   const t = new Date(ms + offset * 60_000);
   const abs = Math.abs(offset);
   return (
