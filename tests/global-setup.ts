@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
  * redis-server for the Redis session store, tests/helpers/redis.ts).
  * Later issues add slapd, chromium.
  */
-export const TEST_PACKAGES = ['python3-pykmip', 'openssl', 'nginx-light', 'redis-server'];
+export const TEST_PACKAGES = [
+  'python3-pykmip',
+  'openssl',
+  'nginx-light',
+  'redis-server',
+  'chromium',
+];
 
 export function globalSetup(): void {
   const script = fileURLToPath(new URL('../scripts/test-env/ensure-packages.sh', import.meta.url));
