@@ -94,7 +94,8 @@ type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
  * repeated forwarded header is ambiguous (which one did the proxy set?).
  */
 export function rawHeaderMap(raw: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a header named `__proto__` or `constructor` is just a header.
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;

@@ -249,7 +249,8 @@ export function createReverseProxy(o: ReverseProxyOptions): ReverseProxy {
         DROPPED_REQUEST.has(name) ||
         listed.has(name) ||
         name.startsWith('proxy-') ||
-        name.startsWith(SEKISHO_HEADER_PREFIX)
+        // `X_Sekisho_User` reaches CGI-style applications as HTTP_X_SEKISHO_USER too.
+        name.replaceAll('_', '-').startsWith(SEKISHO_HEADER_PREFIX)
       )
         continue;
       if (name === 'cookie') {

@@ -349,3 +349,21 @@ describe('forward auth: trusted proxies, identities, failures', () => {
     );
   });
 });
+
+it('rawHeaderMap: headers named like Object.prototype members are plain headers', async () => {
+  const { rawHeaderMap } = await import('../../src/http/forward-auth.ts');
+  const m = rawHeaderMap([
+    '__proto__',
+    'x',
+    '__proto__',
+    'y',
+    'constructor',
+    'z',
+    'X-Original-URL',
+    'u',
+  ]);
+  assert.deepEqual(Object.getPrototypeOf(m), null);
+  assert.deepEqual(m['__proto__'], ['x', 'y']);
+  assert.equal(m['constructor'], 'z');
+  assert.equal(m['x-original-url'], 'u');
+});

@@ -315,6 +315,8 @@ describe('reverse proxy', () => {
       'x-sekisho-user': 'mallory',
       'X-Sekisho-Roles': 'admin',
       'x-sekisho-anything': '1',
+      X_Sekisho_User: 'mallory',
+      'x-sekisho_dn': 'cn=mallory',
       connection: 'keep-alive, x-hop',
       'x-hop': 'drop me',
       'keep-alive': 'timeout=5',
@@ -331,6 +333,8 @@ describe('reverse proxy', () => {
     assert.equal(h['x-sekisho-dn'], dnOf('alice'));
     assert.equal(h['x-sekisho-roles'], 'staff');
     assert.equal(h['x-sekisho-anything'], undefined);
+    assert.equal(h['x_sekisho_user'], undefined, 'the underscore spelling is dropped too');
+    assert.equal(h['x-sekisho_dn'], undefined);
     for (const dropped of ['x-hop', 'keep-alive', 'te', 'proxy-authorization'])
       assert.equal(h[dropped], undefined, dropped);
     assert.equal(h['x-kept'], 'yes');
