@@ -10,34 +10,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { identityHeaderValue as encodeIdentity } from './forward-auth.ts';
 import { CREDENTIAL_COOKIE, parseCookies } from './sso-app.ts';
+import type { Decision, VerifyRequest } from '../sso/servers/business-server.ts';
 
-/** What one request asks the business server. */
-export interface VerifyRequest {
-  /** The credential cookie's value, if the browser sent one. */
-  readonly token: string | undefined;
-  /** The original absolute URL the browser asked for (public origin + path and query). */
-  readonly url: string;
-  /** The browser's IP address, for the business access log. */
-  readonly client: string | undefined;
-  /** A request identifier, for the business access log. */
-  readonly requestId: string | undefined;
-}
-
-/** The business server's answer. */
-export type Decision =
-  | {
-      readonly kind: 'allow';
-      readonly uid: string;
-      readonly dn: string;
-      readonly roles: readonly string[];
-    }
-  | { readonly kind: 'signon' }
-  | { readonly kind: 'deny' }
-  /**
-   * `site`: the URL's host and port are not a registered site; `path`: no protected resource
-   * covers the path (the business server's `denyUnknownPaths` is off).
-   */
-  | { readonly kind: 'unprotected'; readonly reason?: 'site' | 'path' };
+// The request and the answer are the business server's own (one definition).
+export type { Decision, VerifyRequest };
 
 export interface Verifier {
   verify(req: VerifyRequest): Promise<Decision>;
@@ -73,7 +49,7 @@ export interface GuardOptions {
 }
 
 /**
- * Checks and normalizes a public origin: an `http:` or `https:` URL with nothing after the
+ * Checks and normalizes a public origin: an `https:` URL with nothing after the
  * host and port. Returns the origin without a trailing slash.
  * @throws TypeError when it is not one.
  */
@@ -85,16 +61,16 @@ export function checkPublicOrigin(origin: string): string {
     throw new TypeError(`publicOrigin is not a URL: ${JSON.stringify(origin)}`);
   }
   if (
-    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    // https only: the credential cookie is Secure and the business server refuses any other
+    // scheme, so an http origin would only ever deny.
+    u.protocol !== 'https:' ||
     u.username !== '' ||
     u.password !== '' ||
     u.search !== '' ||
     u.hash !== '' ||
     u.pathname !== '/'
   ) {
-    throw new TypeError(
-      `publicOrigin must be http(s)://host[:port], got ${JSON.stringify(origin)}`,
-    );
+    throw new TypeError(`publicOrigin must be https://host[:port], got ${JSON.stringify(origin)}`);
   }
   return u.origin;
 }

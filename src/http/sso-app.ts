@@ -17,7 +17,7 @@
 import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PresentedCertificate } from '../sso/core/certificate-mapping.ts';
-import { openCredential } from '../sso/core/credential.ts';
+import { openCredential, openWithKeyring, type CredentialKeyring } from '../sso/core/credential.ts';
 import { issueCsrf, verifyCsrf, type CsrfResult } from '../sso/core/csrf.ts';
 import type { AuthenticationServer, SignOnResult } from '../sso/servers/authentication-server.ts';
 import { certificateIdentification } from '../sso/servers/repository-server.ts';
@@ -152,6 +152,11 @@ type PeerCertificate =
 
 export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
   const now = o.now ?? (() => new Date());
+  const keyring: CredentialKeyring = {
+    current: async () => (await o.keys()).credential,
+    refresh: o.refreshKeys,
+    previous: () => o.previousKeys?.()?.credential,
+  };
 
   const peer = (req: FastifyRequest): PeerCertificate => {
     const socket = req.raw.socket;
@@ -342,16 +347,10 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
         const ret = await checkReturn(queryString(req, 'return'));
         if (ret === 'refused') return invalidRequest(req, reply, 400, lang, 'badReturn');
         const businessServer = ret?.site;
-        let keys = await o.keys();
-
         // Already signed on?
         const token = parseCookies(req.headers.cookie).get(CREDENTIAL_COOKIE);
         if (token !== undefined) {
-          let opened = openCredential(keys.credential, token, now());
-          if (!opened.ok && opened.reason === 'forged' && (await o.refreshKeys?.()) === true) {
-            keys = await o.keys();
-            opened = openCredential(keys.credential, token, now());
-          }
+          const opened = await openWithKeyring(keyring, token, now());
           let ended = false;
           if (opened.ok && opened.claims.sessionId !== null && o.sessions !== undefined) {
             const v = await o.sessions.validate(
@@ -364,16 +363,14 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
           }
           if (opened.ok && !ended) {
             if (ret !== undefined) return reply.code(303).header('location', ret.url).send();
-            const csrf = issueCsrf(keys.csrf, now());
+            const csrf = issueCsrf((await o.keys()).csrf, now());
             return reply
               .header('set-cookie', cookie(CSRF_COOKIE, csrf.cookie))
               .type('text/html; charset=utf-8')
               .send(signedOnPage(lang, opened.claims.uid, csrf.token));
           }
           void reply.header('set-cookie', cookie(CREDENTIAL_COOKIE, '', 0));
-          const previous =
-            !opened.ok && opened.reason === 'forged' ? o.previousKeys?.() : undefined;
-          if (previous !== undefined && openCredential(previous.credential, token, now()).ok) {
+          if (!opened.ok && opened.reason === 'previous_service_id') {
             // Sealed under the service ID that ssoupsid replaced: sign on again.
             o.authentication.logLine(
               { client: req.socket.remoteAddress, businessServer },

@@ -10,6 +10,7 @@
  */
 import { UsageError, type ParsedArgs } from '../cli/args.ts';
 import { SsoError } from '../sso/core/errors.ts';
+import { isSessionId } from '../sso/core/session.ts';
 import { formatGeneralizedTime, type SsoUser } from '../sso/core/user.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
 import type { ManagementCommand } from './commands.ts';
@@ -65,6 +66,11 @@ export const SSO_COMMANDS: Record<string, ManagementCommand> = {
       const uid = str(a, 'u');
       if ((sessionId === undefined) === (uid === undefined)) {
         throw new UsageError('give exactly one of -s SESSIONID and -u UID');
+      }
+      if (sessionId !== undefined && !isSessionId(sessionId)) {
+        throw new UsageError(
+          '-s must be a session ID (43 characters of A-Z a-z 0-9 - _, as in the logs)',
+        );
       }
       const ended = await runningSso(services).forcedSignOff(
         sessionId === undefined ? { uid: uid! } : { sessionId },

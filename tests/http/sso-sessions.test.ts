@@ -191,6 +191,11 @@ test('sign-on, forced sign-on, sign-off, ssosignoff and a lock each end access a
   assert.match(JSON.stringify(forced.json), /1 session ended/);
   assert.equal((await verify(a)).status, 401);
   assert.equal((await rest('ssosignoff', {})).status, 400);
+  // A session ID of the wrong shape is a usage error, not "0 sessions ended".
+  const malformed = await rest('ssosignoff', { s: 'not-a-session"; DROP' });
+  assert.equal(malformed.status, 400);
+  assert.match(JSON.stringify(malformed.json), /-s must be a session ID/);
+  assert.equal((await rest('ssosignoff', { s: 'x', u: 'alice' })).status, 400);
 
   // 6. A signs on again; wrong passwords in another browser lock alice: A loses access.
   assert.equal((await signOn(a)).status, 303);

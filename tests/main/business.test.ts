@@ -164,3 +164,35 @@ describe('sekisho business', () => {
     assert.match(log, /Authorization failed\. \(/);
   });
 });
+
+describe('sekisho business: bad arguments are usage errors and start nothing', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-business-args-'));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it('refuses a non-http upstream, an http public origin, a missing upstream, a bad listen', async () => {
+    const init = await runSekisho(['init', '--data-dir', dir]);
+    assert.equal(init.code, 0, init.stderr);
+    const base = ['business', '--data-dir', dir, '--listen', '127.0.0.1:0'];
+    const cases: [string[], RegExp][] = [
+      [
+        ['--upstream', 'ftp://x', '--public-origin', 'https://app.example.com'],
+        /upstream must be http\(s\):\/\/host/,
+      ],
+      [
+        ['--upstream', 'http://127.0.0.1:9', '--public-origin', 'http://app.example.com'],
+        /publicOrigin must be https:\/\/host\[:port\]/,
+      ],
+      [
+        ['--upstream', 'http://127.0.0.1:9', '--public-origin', 'https://app.example.com/x'],
+        /publicOrigin must be https:\/\/host\[:port\]/,
+      ],
+      [['--public-origin', 'https://app.example.com'], /option -upstream is required/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runSekisho([...base, ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+});

@@ -262,20 +262,28 @@ export function shouldVerifyPassword(input: Omit<AttemptInput, 'passwordMatches'
   return route(user, presented, input.certificateMatches === true).kind === 'password';
 }
 
+/**
+ * The outcome of an attempt that presented nothing: the repository is not asked; the
+ * authentication server writes `(User's ID/password and certificate do not exist)` (J-AS8).
+ */
+export const NO_CREDENTIALS_OUTCOME: AttemptOutcome = Object.freeze({
+  outcome: 'failed',
+  reason: 'no_credentials',
+  repositoryLog: undefined,
+  authenticationLog: Object.freeze({
+    method: 'unknown',
+    result: 'failed',
+    supplementary: 'NO_CREDENTIALS',
+  }),
+  lockout: 'none',
+  released: false,
+  prompt: 'password',
+});
+
 /** Decides one sign-on attempt. Pure: reads nothing but its input. */
 export function decideAttempt(input: AttemptInput): AttemptOutcome {
   const { user, presented, policy, now } = input;
-  if (!presented.password && !presented.certificate) {
-    return {
-      outcome: 'failed',
-      reason: 'no_credentials',
-      repositoryLog: undefined,
-      authenticationLog: { method: 'unknown', result: 'failed', supplementary: 'NO_CREDENTIALS' },
-      lockout: 'none',
-      released: false,
-      prompt: 'password',
-    };
-  }
+  if (!presented.password && !presented.certificate) return NO_CREDENTIALS_OUTCOME;
   const asked = presentedMethod(presented);
   if (user === undefined) {
     return failed('unknown_user', asked, 'WRONG_ID_OR_PASSWORD', { prompt: 'password' });

@@ -241,3 +241,44 @@ export function openCredential(key: Uint8Array, token: string, now: Date): Opene
   if (claims.expiresAt !== null && claims.expiresAt <= nowSeconds) return fail('expired');
   return { ok: true, claims };
 }
+
+/**
+ * The keys a credential may have been sealed with: the current service ID's, the current one
+ * again after another process regenerated it (`refresh`), and the one `ssoupsid` replaced
+ * (`previous`), which marks a credential as stale rather than forged.
+ */
+export interface CredentialKeyring {
+  current(): Promise<Uint8Array>;
+  /** Re-reads the service ID when another process regenerated it; resolves whether it changed. */
+  refresh?: (() => Promise<boolean>) | undefined;
+  /** The credential key of the service ID the last regeneration replaced, when known. */
+  previous?: (() => Uint8Array | undefined) | undefined;
+}
+
+/** {@link openCredential} through a keyring; `previous_service_id`: sealed before `ssoupsid`. */
+export type KeyringOpened =
+  OpenedCredential | { readonly ok: false; readonly reason: 'previous_service_id' };
+
+/**
+ * Opens `token` with the keyring's current key; when it reads as forged, once more after a
+ * refresh (a regeneration elsewhere), and then tells a credential of the replaced service ID
+ * apart. `open` lets a caller put its cache in front of {@link openCredential}.
+ */
+export async function openWithKeyring(
+  keyring: CredentialKeyring,
+  token: string,
+  now: Date,
+  open: (key: Uint8Array, token: string, now: Date) => OpenedCredential = openCredential,
+): Promise<KeyringOpened> {
+  let opened = open(await keyring.current(), token, now);
+  if (opened.ok || opened.reason !== 'forged') return opened;
+  if ((await keyring.refresh?.()) === true) {
+    opened = open(await keyring.current(), token, now);
+    if (opened.ok || opened.reason !== 'forged') return opened;
+  }
+  const previous = keyring.previous?.();
+  if (previous !== undefined && openCredential(previous, token, now).ok) {
+    return { ok: false, reason: 'previous_service_id' };
+  }
+  return opened;
+}

@@ -15,6 +15,7 @@ import type {
 } from '../core/authenticate.ts';
 import type { CredentialClaims } from '../core/credential.ts';
 import { newCredentialId, sealCredential } from '../core/credential.ts';
+import { NO_CREDENTIALS_OUTCOME } from '../core/authenticate.ts';
 import type { PresentedCertificate } from '../core/certificate-mapping.ts';
 import { effectiveCredentialTtl, type SsoUser } from '../core/user.ts';
 import type { AuthenticationRecord, Supplementary, UserIdentification } from '../../logs/index.ts';
@@ -156,15 +157,7 @@ export class AuthenticationServer {
       });
       outcome = result.outcome;
     } else {
-      outcome = {
-        outcome: 'failed',
-        reason: 'no_credentials',
-        repositoryLog: undefined,
-        authenticationLog: { method: 'unknown', result: 'failed', supplementary: 'NO_CREDENTIALS' },
-        lockout: 'none',
-        released: false,
-        prompt: 'password',
-      };
+      outcome = NO_CREDENTIALS_OUTCOME;
     }
     const repositoryServer = asked ? this.#o.repository.address : undefined;
     const identification = result?.identification;

@@ -27,7 +27,9 @@ import { withinValidity } from '../core/authenticate.ts';
 import { canonicalUrl, PATH_REFUSALS } from '../core/canonical-url.ts';
 import {
   openCredential,
+  openWithKeyring,
   type CredentialClaims,
+  type CredentialKeyring,
   type OpenedCredential,
 } from '../core/credential.ts';
 import { hasSsoUserClass, userDn, type SsoUser } from '../core/user.ts';
@@ -373,6 +375,11 @@ export class BusinessServer {
    * oldest dropped first.
    */
   readonly #tokens = new Map<string, CredentialClaims>();
+  readonly #keyring: CredentialKeyring = {
+    current: () => this.#o.credentialKey(),
+    refresh: () => this.#o.refreshKey?.() ?? Promise.resolve(false),
+    previous: () => this.#o.previousKey?.(),
+  };
   #tokensKey: Uint8Array | undefined;
 
   #open(key: Uint8Array, token: string, now: Date): OpenedCredential {
@@ -441,18 +448,10 @@ export class BusinessServer {
     const snapshot = await this.#current();
     const now = this.#now();
     const ms = now.getTime();
-    let opened =
+    const opened =
       req.token === undefined || req.token === ''
         ? undefined
-        : this.#open(await this.#o.credentialKey(), req.token, now);
-    let stale = false;
-    if (opened?.ok === false && opened.reason === 'forged' && req.token !== undefined) {
-      if ((await this.#o.refreshKey?.()) === true) {
-        opened = this.#open(await this.#o.credentialKey(), req.token, now);
-      }
-      const previous = this.#o.previousKey?.();
-      stale = !opened.ok && previous !== undefined && openCredential(previous, req.token, now).ok;
-    }
+        : await openWithKeyring(this.#keyring, req.token, now, (k, t, n) => this.#open(k, t, n));
     const claims = opened?.ok === true ? opened.claims : undefined;
     const fail = (kind: 'signon' | 'deny', supplementary: Supplementary): Decision => {
       this.#line(req, claims, 'failed', supplementary);
@@ -487,7 +486,7 @@ export class BusinessServer {
         'signon',
         opened.reason === 'expired'
           ? 'BUSINESS_CREDENTIAL_EXPIRED'
-          : stale
+          : opened.reason === 'previous_service_id'
             ? 'BUSINESS_CREDENTIAL_PREVIOUS_SERVICE_ID'
             : 'BUSINESS_CREDENTIAL_INVALID',
       );

@@ -34,6 +34,7 @@ import {
 } from '../../sso/core/access-control.ts';
 import { SsoError } from '../../sso/core/errors.ts';
 import type { AccessControlRepository } from '../../sso/ports/access-control-repository.ts';
+import { atomically } from './database.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -111,7 +112,6 @@ function isEntryOf<K extends AccessEntryKind>(kind: K) {
 
 export class SqliteAccessControlRepository implements AccessControlRepository {
   readonly #db: DatabaseSync;
-  #savepoints = 0;
 
   /** `db` comes from `openDatabase` (WAL, synchronous FULL, busy_timeout) or the caller. */
   constructor(db: DatabaseSync) {
@@ -131,30 +131,10 @@ export class SqliteAccessControlRepository implements AccessControlRepository {
     `);
   }
 
-  /** Runs `fn` atomically: BEGIN IMMEDIATE or, inside the caller's transaction, a savepoint. */
+  /** Runs `fn` atomically ({@link atomically}) as the port's promise. */
   #atomic(fn: () => void): Promise<void> {
     try {
-      if (this.#db.isTransaction) {
-        const name = `sso_entries_${++this.#savepoints}`;
-        this.#db.exec(`SAVEPOINT ${name}`);
-        try {
-          fn();
-          this.#db.exec(`RELEASE ${name}`);
-        } catch (e) {
-          this.#db.exec(`ROLLBACK TO ${name}`);
-          this.#db.exec(`RELEASE ${name}`);
-          throw e;
-        }
-      } else {
-        this.#db.exec('BEGIN IMMEDIATE');
-        try {
-          fn();
-          this.#db.exec('COMMIT');
-        } catch (e) {
-          this.#db.exec('ROLLBACK');
-          throw e;
-        }
-      }
+      atomically(this.#db, fn);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(asError(e));

@@ -18,3 +18,36 @@ export function openDatabase(dataDir: string): DatabaseSync {
   `);
   return db;
 }
+
+let savepoints = 0;
+
+/**
+ * Runs `fn` atomically on `db`: in BEGIN IMMEDIATE (the write lock first, so that a
+ * read-then-write cannot meet SQLITE_BUSY_SNAPSHOT), or in a savepoint when the caller already
+ * holds a transaction. Rolls back and rethrows when `fn` throws. The one implementation every
+ * store of this folder uses.
+ */
+export function atomically<T>(db: DatabaseSync, fn: () => T): T {
+  if (db.isTransaction) {
+    const name = `sekisho_${++savepoints}`;
+    db.exec(`SAVEPOINT ${name}`);
+    try {
+      const out = fn();
+      db.exec(`RELEASE ${name}`);
+      return out;
+    } catch (e) {
+      db.exec(`ROLLBACK TO ${name}`);
+      db.exec(`RELEASE ${name}`);
+      throw e;
+    }
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const out = fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}

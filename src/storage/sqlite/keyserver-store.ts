@@ -17,6 +17,7 @@ import {
   type KeyServerTypeConfig,
   type NodeValidation,
 } from '../../keyservers/types.ts';
+import { atomically } from './database.ts';
 
 interface KeyServerRow {
   id: number;
@@ -99,15 +100,7 @@ export class SqliteKeyServerStore implements KeyServerStore {
   }
 
   transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = fn();
-      this.db.exec('COMMIT');
-      return out;
-    } catch (e) {
-      this.db.exec('ROLLBACK');
-      throw e;
-    }
+    return atomically(this.db, fn);
   }
 
   private static row(r: KeyServerRow): KeyServer {

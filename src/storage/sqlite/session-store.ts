@@ -33,6 +33,7 @@ import {
   parseSessionCursor,
   sessionCursor,
 } from '../../sso/ports/session-store.ts';
+import { atomically } from './database.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -94,7 +95,6 @@ function decode(row: Row): Session {
 
 export class SqliteSessionStore implements SessionStore {
   readonly #db: DatabaseSync;
-  #savepoints = 0;
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
   readonly #byUid: StatementSync;
@@ -161,32 +161,6 @@ export class SqliteSessionStore implements SessionStore {
     );
   }
 
-  /** `fn` inside BEGIN IMMEDIATE, or a savepoint when the caller holds a transaction. */
-  #atomic<T>(fn: () => T): T {
-    if (this.#db.isTransaction) {
-      const name = `sso_sessions_${++this.#savepoints}`;
-      this.#db.exec(`SAVEPOINT ${name}`);
-      try {
-        const r = fn();
-        this.#db.exec(`RELEASE ${name}`);
-        return r;
-      } catch (e) {
-        this.#db.exec(`ROLLBACK TO ${name}`);
-        this.#db.exec(`RELEASE ${name}`);
-        throw e;
-      }
-    }
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const r = fn();
-      this.#db.exec('COMMIT');
-      return r;
-    } catch (e) {
-      this.#db.exec('ROLLBACK');
-      throw e;
-    }
-  }
-
   /** Runs a synchronous body as the port's promise. */
   #run<T>(fn: () => T): Promise<T> {
     try {
@@ -232,7 +206,7 @@ export class SqliteSessionStore implements SessionStore {
   activate(id: SessionId, now: Date): Promise<ActivatedSession | undefined> {
     return this.#run(() => {
       const t = ms(now, 'now');
-      return this.#atomic((): ActivatedSession | undefined => {
+      return atomically(this.#db, (): ActivatedSession | undefined => {
         const pending = this.#pending.get(id);
         if (pending === undefined) return undefined;
         const replaced = this.#deleteActive.all(text(pending, 'uid')).map(decode);

@@ -39,6 +39,7 @@ import type {
   UserChanges,
   UserRepository,
 } from '../../sso/ports/user-repository.ts';
+import { atomically } from './database.ts';
 
 /** The `attributes` JSON column: every SsoUser attribute but dn, uid and the lockout three. */
 interface StoredAttributes {
@@ -166,7 +167,6 @@ function asError(e: unknown): Error {
 
 export class SqliteUserRepository implements UserRepository {
   readonly #db: DatabaseSync;
-  #savepoints = 0;
 
   /** `db` comes from `openDatabase` (WAL, synchronous FULL, busy_timeout) or the caller. */
   constructor(db: DatabaseSync) {
@@ -189,35 +189,6 @@ export class SqliteUserRepository implements UserRepository {
       );
       CREATE INDEX IF NOT EXISTS sso_user_cert_map_dn ON sso_user_cert_map(dn_key);
     `);
-  }
-
-  /**
-   * Runs `fn` atomically: BEGIN IMMEDIATE (the write lock first, so that a read-then-write
-   * cannot meet SQLITE_BUSY_SNAPSHOT) or, inside the caller's transaction, a savepoint.
-   */
-  #atomic<T>(fn: () => T): T {
-    if (this.#db.isTransaction) {
-      const name = `sso_user_store_${++this.#savepoints}`;
-      this.#db.exec(`SAVEPOINT ${name}`);
-      try {
-        const out = fn();
-        this.#db.exec(`RELEASE ${name}`);
-        return out;
-      } catch (e) {
-        this.#db.exec(`ROLLBACK TO ${name}`);
-        this.#db.exec(`RELEASE ${name}`);
-        throw e;
-      }
-    }
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = fn();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (e) {
-      this.#db.exec('ROLLBACK');
-      throw e;
-    }
   }
 
   #row(dn: string): UserRow | undefined {
@@ -275,7 +246,7 @@ export class SqliteUserRepository implements UserRepository {
 
   add(user: SsoUser): Promise<void> {
     try {
-      this.#atomic(() => {
+      atomically(this.#db, () => {
         try {
           this.#db
             .prepare(
@@ -309,7 +280,7 @@ export class SqliteUserRepository implements UserRepository {
 
   modify(dn: UserDn, changes: UserChanges): Promise<SsoUser> {
     try {
-      const after = this.#atomic(() => {
+      const after = atomically(this.#db, () => {
         const r = this.#row(dn);
         if (r === undefined) throw notFound(dn);
         const before = toUser(r);
@@ -344,7 +315,7 @@ export class SqliteUserRepository implements UserRepository {
 
   delete(dn: UserDn): Promise<void> {
     try {
-      this.#atomic(() => {
+      atomically(this.#db, () => {
         const k = key(dn);
         // Explicitly, in case the connection runs without PRAGMA foreign_keys.
         this.#db.prepare('DELETE FROM sso_user_cert_map WHERE dn_key = ?').run(k);

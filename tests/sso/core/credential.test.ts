@@ -230,3 +230,53 @@ void describe('sealCredential / openCredential', () => {
     );
   });
 });
+
+it('openWithKeyring: current key, a key refreshed from elsewhere, the replaced key, a forgery', async () => {
+  const { openWithKeyring, sealCredential, deriveKeys, newCredentialId } =
+    await import('../../../src/sso/core/credential.ts');
+  const { randomBytes } = await import('node:crypto');
+  const keyOf = () => deriveKeys(new Uint8Array(randomBytes(32))).credential;
+  const [oldKey, midKey, newKey] = [keyOf(), keyOf(), keyOf()];
+  const now = new Date('2026-11-23T00:00:00Z');
+  const seal = (key: Uint8Array) =>
+    sealCredential(key, {
+      id: newCredentialId(),
+      dn: 'uid=a,o=x',
+      uid: 'a',
+      method: 'basicAuth',
+      issuedAt: Math.floor(now.getTime() / 1000),
+      expiresAt: null,
+      sessionId: null,
+    });
+  let current = midKey;
+  let refreshes = 0;
+  const keyring = {
+    current: () => Promise.resolve(current),
+    refresh: () => {
+      refreshes++;
+      const changed = current !== newKey;
+      current = newKey;
+      return Promise.resolve(changed);
+    },
+    previous: () => oldKey,
+  };
+  const mid = seal(midKey);
+  assert.equal((await openWithKeyring(keyring, mid, now)).ok, true);
+  assert.equal(refreshes, 0, 'no refresh when the current key opens it');
+  // Sealed under a key this process has not seen yet: one refresh, then it opens.
+  const fresh = seal(newKey);
+  assert.equal((await openWithKeyring(keyring, fresh, now)).ok, true);
+  assert.equal(refreshes, 1);
+  assert.deepEqual(await openWithKeyring(keyring, seal(oldKey), now), {
+    ok: false,
+    reason: 'previous_service_id',
+  });
+  assert.deepEqual(await openWithKeyring(keyring, seal(keyOf()), now), {
+    ok: false,
+    reason: 'forged',
+  });
+  assert.deepEqual(await openWithKeyring(keyring, 'not a token', now), {
+    ok: false,
+    reason: 'malformed',
+  });
+});
