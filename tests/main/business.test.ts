@@ -13,14 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import { CREDENTIAL_COOKIE } from '../../src/http/sso-app.ts';
 import { BUSINESS_LOG_FILE } from '../../src/main/business.ts';
 import { openServices } from '../../src/main/services.ts';
-import { parseAccessEntry } from '../../src/sso/core/access-control.ts';
 import { deriveKeys, newCredentialId, sealCredential } from '../../src/sso/core/credential.ts';
 import { sessionPolicy } from '../../src/sso/core/session.ts';
 import { SessionManager } from '../../src/sso/servers/session-manager.ts';
 import { SqliteSessionStore } from '../../src/storage/sqlite/session-store.ts';
 import { runSekisho, SEKISHO_BIN } from '../helpers/kmip-process.ts';
-
-const SITE = 'dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local';
+import { addAdminSite } from '../helpers/admin-site.ts';
 
 describe('sekisho business', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-business-'));
@@ -33,24 +31,7 @@ describe('sekisho business', () => {
     assert.equal(init.code, 0, init.stderr);
     const services = openServices(dir);
     try {
-      const add = (dn: string, attributes: Record<string, string[]>) =>
-        services.accessControl.add(
-          parseAccessEntry({ dn, attributes: new Map(Object.entries(attributes)) }),
-        );
-      await add('cn=sekisho-admin,dc=sekisho,dc=local', {
-        objectClass: ['ssoRole'],
-        cn: ['sekisho-admin'],
-      });
-      await add('ou=sites,dc=sekisho,dc=local', {
-        objectClass: ['organizationalUnit'],
-        ou: ['sites'],
-      });
-      await add(SITE, { objectClass: ['domain', 'ssoSite'], dc: ['app'] });
-      await add(`cn=/,${SITE}`, {
-        objectClass: ['ssoResource'],
-        cn: ['/'],
-        ssoRoleName: ['sekisho-admin'],
-      });
+      await addAdminSite(services.accessControl);
       await services.kek.read();
       const key = deriveKeys(await services.serviceId.current()).credential;
       const admin = await services.users.findByUid('admin');

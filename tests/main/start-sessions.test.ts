@@ -8,12 +8,11 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openServices } from '../../src/main/services.ts';
-import { parseAccessEntry } from '../../src/sso/core/access-control.ts';
 import { runSekisho } from '../helpers/kmip-process.ts';
 import { startSekisho, type StartedSekisho } from '../helpers/sekisho-start.ts';
+import { addAdminSite } from '../helpers/admin-site.ts';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-sessions-'));
-const SITE = 'dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local';
 let running: StartedSekisho | undefined;
 
 after(async () => {
@@ -57,24 +56,7 @@ test('a session survives a restart; ssosignoff from the command line ends it', a
   // A site whose only resource needs the administrator's role.
   const services = openServices(dataDir);
   try {
-    const add = (dn: string, attributes: Record<string, string[]>) =>
-      services.accessControl.add(
-        parseAccessEntry({ dn, attributes: new Map(Object.entries(attributes)) }),
-      );
-    await add('cn=sekisho-admin,dc=sekisho,dc=local', {
-      objectClass: ['ssoRole'],
-      cn: ['sekisho-admin'],
-    });
-    await add('ou=sites,dc=sekisho,dc=local', {
-      objectClass: ['organizationalUnit'],
-      ou: ['sites'],
-    });
-    await add(SITE, { objectClass: ['domain', 'ssoSite'], dc: ['app'] });
-    await add(`cn=/,${SITE}`, {
-      objectClass: ['ssoResource'],
-      cn: ['/'],
-      ssoRoleName: ['sekisho-admin'],
-    });
+    await addAdminSite(services.accessControl);
   } finally {
     services.close();
   }
