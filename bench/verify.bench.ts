@@ -81,7 +81,9 @@ async function serve(dataDir: string): Promise<void> {
   const business = new BusinessServer({
     users: services.users,
     accessControl: services.accessControl,
+    // As src/main/sso.ts wires it: the key derived from the service ID held in memory.
     credentialKey: () => Promise.resolve(key),
+    credentialKeyNow: () => key,
     log: (r) => {
       log.append(formatAccessLine(r));
     },
@@ -97,7 +99,13 @@ async function serve(dataDir: string): Promise<void> {
     cookie: `${CREDENTIAL_COOKIE}=${token}`,
   };
   parentPort!.postMessage(ready);
-  parentPort!.once('message', () => {
+  parentPort!.on('message', (m: unknown) => {
+    if (m === 'cpu') {
+      // This thread's CPU time (µs): what one check costs the server, whatever the client does.
+      const u = process.threadCpuUsage();
+      parentPort!.postMessage({ cpu: u.user + u.system });
+      return;
+    }
     void Promise.all([verify.close(), bare.close(), log.close()]).then(() => {
       services.close();
       parentPort!.postMessage('closed');
@@ -109,9 +117,26 @@ interface Round {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** Server thread CPU time per answered request, µs. */
+  readonly cpuUs: number;
 }
 
-async function load(url: string, cookie: string): Promise<Round> {
+/** The server thread's CPU time so far, µs. */
+function serverCpu(worker: Worker): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if (typeof m === 'object' && m !== null && 'cpu' in m && typeof m.cpu === 'number') {
+        worker.off('message', on);
+        resolve(m.cpu);
+      }
+    };
+    worker.on('message', on);
+    worker.postMessage('cpu');
+  });
+}
+
+async function load(worker: Worker, url: string, cookie: string): Promise<Round> {
+  const cpu0 = await serverCpu(worker);
   const r = await autocannon({
     url: url + FORWARD_AUTH_PATH,
     connections: CONNECTIONS,
@@ -126,7 +151,13 @@ async function load(url: string, cookie: string): Promise<Round> {
   if (r.non2xx > 0 || r.errors > 0 || r['2xx'] === 0) {
     throw new Error(`${url}: ${String(r.non2xx)} non-2xx, ${String(r.errors)} errors`);
   }
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  const cpu = (await serverCpu(worker)) - cpu0;
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpuUs: cpu / r['2xx'],
+  };
 }
 
 if (isMainThread) {
@@ -162,16 +193,16 @@ if (isMainThread) {
       let v: Round;
       let b: Round;
       if (i % 2 === 0) {
-        b = await load(ready.bareUrl, ready.cookie);
-        v = await load(ready.verifyUrl, ready.cookie);
+        b = await load(worker, ready.bareUrl, ready.cookie);
+        v = await load(worker, ready.verifyUrl, ready.cookie);
       } else {
-        v = await load(ready.verifyUrl, ready.cookie);
-        b = await load(ready.bareUrl, ready.cookie);
+        v = await load(worker, ready.verifyUrl, ready.cookie);
+        b = await load(worker, ready.bareUrl, ready.cookie);
       }
       verify.push(v);
       bare.push(b);
       console.log(
-        `  round ${String(i + 1)}: bare ${fmt(b.rps, 0)}/s (p50 ${fmt(b.p50, 0)} ms, p99 ${fmt(b.p99, 0)} ms), verify ${fmt(v.rps, 0)}/s (p50 ${fmt(v.p50, 0)} ms, p99 ${fmt(v.p99, 0)} ms)`,
+        `  round ${String(i + 1)}: bare ${fmt(b.rps, 0)}/s (p50 ${fmt(b.p50, 0)} ms, p99 ${fmt(b.p99, 0)} ms, server ${fmt(b.cpuUs)} µs CPU), verify ${fmt(v.rps, 0)}/s (p50 ${fmt(v.p50, 0)} ms, p99 ${fmt(v.p99, 0)} ms, server ${fmt(v.cpuUs)} µs CPU)`,
       );
     }
     const vRps = median(verify.map((r) => r.rps));
@@ -181,14 +212,20 @@ if (isMainThread) {
     const bP50 = median(bare.map((r) => r.p50));
     const bP99 = median(bare.map((r) => r.p99));
     const ratio = vRps / bRps;
+    const vCpu = median(verify.map((r) => r.cpuUs));
+    const bCpu = median(bare.map((r) => r.cpuUs));
     const paired = median(verify.map((v, i) => v.rps / bare[i]!.rps));
     console.log(
       `  median: verify ${fmt(vRps, 0)}/s (p50 ${fmt(vP50, 0)} ms, p99 ${fmt(vP99, 0)} ms) against bare ${fmt(bRps, 0)}/s (p50 ${fmt(bP50, 0)} ms, p99 ${fmt(bP99, 0)} ms) = ${fmt(ratio * 100)} %`,
     );
     console.log(`  paired rounds: median verify/bare ${fmt(paired * 100)} %`);
     console.log(
+      `  server CPU per request (median): verify ${fmt(vCpu)} µs, bare ${fmt(bCpu)} µs = ${fmt((bCpu / vCpu) * 100)} % (the rate ratio if the server thread were the only limit)`,
+    );
+    console.log(
       `bench:verify: verify_rps=${vRps.toFixed(0)} verify_p50_ms=${vP50.toFixed(1)} verify_p99_ms=${vP99.toFixed(1)} ` +
         `bare_rps=${bRps.toFixed(0)} bare_p50_ms=${bP50.toFixed(1)} bare_p99_ms=${bP99.toFixed(1)} connections=${String(CONNECTIONS)} ` +
+        `verify_cpu_us=${vCpu.toFixed(1)} bare_cpu_us=${bCpu.toFixed(1)} cpu_ratio=${(bCpu / vCpu).toFixed(3)} ` +
         `cores=${String(os.availableParallelism())} paired_ratio=${paired.toFixed(3)} ratio=${ratio.toFixed(3)}`,
     );
   } finally {

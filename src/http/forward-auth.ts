@@ -24,7 +24,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { BusinessServer, Decision } from '../sso/servers/business-server.ts';
-import { CREDENTIAL_COOKIE, parseCookies } from './sso-app.ts';
+import { CREDENTIAL_COOKIE, cookieValue } from './sso-app.ts';
 
 /** The path the proxies ask. */
 export const FORWARD_AUTH_PATH = '/auth/verify';
@@ -76,9 +76,30 @@ export function proxyList(entries: readonly string[]): BlockList {
   return list;
 }
 
+/**
+ * {@link inList} remembered per address: `BlockList.check` builds a `SocketAddress` per call,
+ * and a business server hears from a handful of proxies. At most {@link TRUST_CACHE_SIZE}
+ * addresses are kept, the cache emptied when full.
+ */
+function trustCache(list: BlockList): (address: string | undefined) => boolean {
+  const known = new Map<string, boolean>();
+  return (address) => {
+    if (address === undefined) return false;
+    let answer = known.get(address);
+    if (answer === undefined) {
+      answer = inList(list, address);
+      if (known.size >= TRUST_CACHE_SIZE) known.clear();
+      known.set(address, answer);
+    }
+    return answer;
+  };
+}
+
+/** How many peer addresses {@link trustCache} remembers. */
+const TRUST_CACHE_SIZE = 1024;
+
 /** Whether an address (as node reports a peer, IPv4-mapped or not) is in the list. */
-function trusted(list: BlockList, address: string | undefined): boolean {
-  if (address === undefined) return false;
+function inList(list: BlockList, address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const plain = mapped?.[1] ?? address;
   const family = isIP(plain);
@@ -100,6 +121,40 @@ export function rawHeaderMap(raw: readonly string[]): Record<string, string | st
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+    out[name] = prev === undefined ? value : [...(typeof prev === 'string' ? [prev] : prev), value];
+  }
+  return out;
+}
+
+/** The request headers {@link registerForwardAuth} reads (lower case). */
+const FORWARD_AUTH_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'cookie',
+  'x-original-url',
+  'x-original-uri',
+  'x-forwarded-uri',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-method',
+  'x-forwarded-for',
+  'x-real-ip',
+  'x-request-id',
+]);
+
+/**
+ * {@link rawHeaderMap} restricted to the headers in `wanted` (lower-case names): the same
+ * values and the same arrays for repeated headers, without copying the others.
+ */
+export function rawHeaderSubset(
+  raw: readonly string[],
+  wanted: ReadonlySet<string>,
+): Record<string, string | string[]> {
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!wanted.has(name)) continue;
+    const value = raw[i + 1]!;
+    const prev = out[name];
     out[name] = prev === undefined ? value : [...(typeof prev === 'string' ? [prev] : prev), value];
   }
   return out;
@@ -170,6 +225,9 @@ function requestIdOf(headers: Headers): string | undefined {
   return v !== undefined && v !== null && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : undefined;
 }
 
+/** A value {@link identityHeaderValue} leaves as it is. */
+const PLAIN_HEADER_VALUE = /^[\x20-\x24\x26-\x7e]*$/;
+
 /**
  * A header value for an identity: printable ASCII except `%` as it is, everything else
  * percent-encoded as UTF-8 (`田中` → `%E7%94%B0%E4%B8%AD`), so that an ASCII uid passes unchanged
@@ -177,6 +235,7 @@ function requestIdOf(headers: Headers): string | undefined {
  * control characters before it comes to this.)
  */
 export function identityHeaderValue(value: string): string {
+  if (PLAIN_HEADER_VALUE.test(value)) return value;
   let out = '';
   for (const ch of value.toWellFormed()) {
     const n = ch.codePointAt(0)!;
@@ -207,7 +266,18 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
     return text;
   };
   if (typeof o.signOnUrl === 'string') signOnUrl();
-  const proxies = proxyList(o.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
+  const isTrusted = trustCache(proxyList(o.trustedProxies ?? DEFAULT_TRUSTED_PROXIES));
+  // The roles header of a decision, once per roles array (the business server hands out the
+  // same array for a user entry until its cache or the access-control snapshot changes).
+  const rolesHeaders = new WeakMap<readonly string[], string>();
+  const rolesHeader = (roles: readonly string[]): string => {
+    let v = rolesHeaders.get(roles);
+    if (v === undefined) {
+      v = identityHeaderValue(roles.join(','));
+      rolesHeaders.set(roles, v);
+    }
+    return v;
+  };
 
   const answer = (
     reply: FastifyReply,
@@ -221,7 +291,7 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
           .code(200)
           .header(IDENTITY_HEADERS.user, identityHeaderValue(decision.uid))
           .header(IDENTITY_HEADERS.dn, identityHeaderValue(decision.dn))
-          .header(IDENTITY_HEADERS.roles, identityHeaderValue(decision.roles.join(',')))
+          .header(IDENTITY_HEADERS.roles, rolesHeader(decision.roles))
           .send();
       case 'signon': {
         const location = signOnLocation(signOnUrl(), url);
@@ -244,10 +314,10 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
 
   app.get(FORWARD_AUTH_PATH, async (req, reply) => {
     void reply.header('cache-control', 'no-store');
-    const headers = rawHeaderMap(req.raw.rawHeaders);
+    const headers = rawHeaderSubset(req.raw.rawHeaders, FORWARD_AUTH_HEADERS);
     const requestId = requestIdOf(headers);
     const peer = req.socket.remoteAddress;
-    if (!trusted(proxies, peer)) {
+    if (!isTrusted(peer)) {
       o.business.logInvalidRequest({ client: peer, requestId });
       return reply.code(400).send();
     }
@@ -257,7 +327,13 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
       o.business.logInvalidRequest({ client, requestId });
       return reply.code(400).send();
     }
-    const token = parseCookies(req.headers.cookie).get(CREDENTIAL_COOKIE);
+    // From the raw list (node joins repeated Cookie headers with `; `): reading `req.headers`
+    // would make node build an object of every header, per request.
+    const cookies = headers['cookie'];
+    const token = cookieValue(
+      typeof cookies === 'string' ? cookies : cookies?.join('; '),
+      CREDENTIAL_COOKIE,
+    );
     const url = original.url;
     let decision: Decision;
     try {

@@ -105,6 +105,25 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+/**
+ * The value of one cookie, as {@link parseCookies} would give it (first occurrence, names and
+ * values trimmed), without building the map: the per-request path of the business servers.
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined || header.length > 16384) return undefined;
+  let from = 0;
+  while (from <= header.length) {
+    let end = header.indexOf(';', from);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', from);
+    if (eq >= 0 && eq < end && header.slice(from, eq).trim() === name) {
+      return header.slice(eq + 1, end).trim();
+    }
+    from = end + 1;
+  }
+  return undefined;
+}
+
 function cookie(name: string, value: string, maxAgeSeconds?: number): string {
   const age = maxAgeSeconds === undefined ? '' : `; Max-Age=${maxAgeSeconds}`;
   return `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax${age}`;

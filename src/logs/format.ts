@@ -20,7 +20,7 @@
 import { normalizeAddress } from './address.ts';
 import { escapeQuoted, escapeToken } from './escape.ts';
 import type { AccessRecord, Result, Supplementary, UserIdentification } from './records.ts';
-import { SUPPLEMENTARY } from './supplementary.ts';
+import { SUPPLEMENTARY, type SupplementaryId } from './supplementary.ts';
 
 export interface FormatOptions {
   /**
@@ -125,9 +125,32 @@ export function supplementaryText(s: Supplementary): string {
 }
 
 function resultText(result: Result, supplementary: Supplementary | undefined): string {
+  // Lines repeat a handful of results: build each text once (the tokens and supplementary IDs
+  // are fixed tables; a supplementary with a host varies and is not kept).
+  if (typeof supplementary === 'object') return composeResult(result, supplementary);
+  let byOutcome = RESULT_TEXTS.get(result.token);
+  if (byOutcome === undefined) {
+    byOutcome = { succeeded: new Map(), failed: new Map() };
+    RESULT_TEXTS.set(result.token, byOutcome);
+  }
+  const texts = byOutcome[result.outcome];
+  let text = texts.get(supplementary);
+  if (text === undefined) {
+    text = composeResult(result, supplementary);
+    texts.set(supplementary, text);
+  }
+  return text;
+}
+
+function composeResult(result: Result, supplementary: Supplementary | undefined): string {
   const r = `${result.token} ${result.outcome}.`;
   return supplementary === undefined ? r : `${r} (${supplementaryText(supplementary)})`;
 }
+
+const RESULT_TEXTS = new Map<
+  string,
+  Record<Result['outcome'], Map<SupplementaryId | undefined, string>>
+>();
 
 /** One line of its access log, without the line feed. */
 export function formatAccessLine(record: AccessRecord, options: FormatOptions = {}): string {

@@ -115,9 +115,9 @@ export class AccessLogWriter {
    */
   append(line: string): void {
     if (this.#closed) return;
-    const text =
-      (/[\r\n]/.test(line) ? line.replace(/\r/g, '\\x0D').replace(/\n/g, '\\x0A') : line) + '\n';
-    const size = Buffer.byteLength(text);
+    const text = /[\r\n]/.test(line) ? line.replace(/\r/g, '\\x0D').replace(/\n/g, '\\x0A') : line;
+    // Kept without its line feed (one string less per line); #drain adds them when joining.
+    const size = Buffer.byteLength(text) + 1;
     this.#lines.push(text);
     this.#sizes.push(size);
     this.#buffered += size;
@@ -188,7 +188,7 @@ export class AccessLogWriter {
           j++;
         }
         if (j > i) {
-          await fh.write(lines.slice(i, j).join(''));
+          await fh.write(lines.slice(i, j).join('\n') + '\n');
           this.#size += bytes;
           i = j;
         }

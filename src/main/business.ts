@@ -14,7 +14,7 @@ import type { CommandContext } from '../cli/main.ts';
 import { ConfigError, type SekishoConfig } from '../config/index.ts';
 import { createReverseProxy, listenReverseProxy } from '../http/reverse-proxy.ts';
 import type { AccessRecord } from '../logs/index.ts';
-import { deriveKeys } from '../sso/core/credential.ts';
+import { deriveKeys, keyDeriver } from '../sso/core/credential.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
 import { SessionManager } from '../sso/servers/session-manager.ts';
@@ -92,18 +92,16 @@ export async function business(
   };
 
   // The credential key follows the service ID (`ssoupsid` in another process included).
-  let keys: { id: Uint8Array; credential: Uint8Array } | undefined;
+  const keysOf = keyDeriver();
   const credentialKey = async (): Promise<Uint8Array> => {
-    let id: Uint8Array;
+    const known = services.serviceId.peek();
+    if (known !== undefined) return keysOf(known).credential;
     try {
-      id = await services.serviceId.current();
+      return keysOf(await services.serviceId.current()).credential;
     } catch (e) {
       systemLog.write('sso09004', e instanceof Error ? e.message : String(e));
       throw e;
     }
-    if (keys === undefined || !Buffer.from(keys.id).equals(id))
-      keys = { id, credential: deriveKeys(id).credential };
-    return keys.credential;
   };
   const sessionStore = openSessionStore(config, services);
   const closeLogs = async (): Promise<void> => {
@@ -119,6 +117,10 @@ export async function business(
     users: services.users,
     accessControl: services.accessControl,
     credentialKey,
+    credentialKeyNow: () => {
+      const known = services.serviceId.peek();
+      return known === undefined ? undefined : keysOf(known).credential;
+    },
     // ssoupsid run by sekisho start reaches this process at the next credential that fails.
     refreshKey: () => services.serviceId.refresh(),
     previousKey: () => {

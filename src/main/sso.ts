@@ -10,7 +10,7 @@ import type { SekishoConfig } from '../config/index.ts';
 import { type AccessRecord, type SystemLog } from '../logs/index.ts';
 import { describeCertificate } from '../pki/client-certificate.ts';
 import { siteForUrl } from '../sso/core/access-control.ts';
-import { deriveKeys } from '../sso/core/credential.ts';
+import { deriveKeys, keyDeriver } from '../sso/core/credential.ts';
 import { lockoutPolicy } from '../sso/core/lockout.ts';
 import { createPasswordHasher, type PasswordHasher } from '../sso/core/password.ts';
 import type { ServiceIdService } from '../sso/core/service-id.ts';
@@ -122,17 +122,16 @@ export function openSso(w: SsoWiring): SsoRoles {
   });
 
   const serviceId = services.serviceId;
-  let keys: { id: Uint8Array; keys: SsoKeys } | undefined;
+  const keysOf = keyDeriver();
   const currentKeys = async (): Promise<SsoKeys> => {
-    let id: Uint8Array;
+    const known = serviceId.peek();
+    if (known !== undefined) return keysOf(known);
     try {
-      id = await serviceId.current();
+      return keysOf(await serviceId.current());
     } catch (e) {
       systemLog.write('sso09004', e instanceof Error ? e.message : String(e));
       throw e;
     }
-    if (keys === undefined || !Buffer.from(keys.id).equals(id)) keys = { id, keys: deriveKeys(id) };
-    return keys.keys;
   };
   const previousKeys = (): SsoKeys | undefined => {
     const id = serviceId.previous();
@@ -173,6 +172,10 @@ export function openSso(w: SsoWiring): SsoRoles {
     users: services.users,
     accessControl: services.accessControl,
     credentialKey: async () => (await currentKeys()).credential,
+    credentialKeyNow: () => {
+      const known = serviceId.peek();
+      return known === undefined ? undefined : keysOf(known).credential;
+    },
     refreshKey: () => serviceId.refresh(),
     previousKey: () => previousKeys()?.credential,
     sessions,

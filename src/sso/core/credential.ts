@@ -107,6 +107,30 @@ export function deriveKeys(serviceId: Uint8Array): { credential: Uint8Array; csr
   return { credential: derive(HKDF_INFO.credential), csrf: derive(HKDF_INFO.csrf) };
 }
 
+/**
+ * {@link deriveKeys} remembering the last service ID it was given: by reference first (see
+ * `ServiceIdService.peek`), then by value, so that a per-request caller derives only when the
+ * service ID changed.
+ */
+export function keyDeriver(): (serviceId: Uint8Array) => {
+  credential: Uint8Array;
+  csrf: Uint8Array;
+} {
+  let seen: Uint8Array | undefined;
+  let id: Uint8Array | undefined;
+  let keys: { credential: Uint8Array; csrf: Uint8Array } | undefined;
+  return (serviceId) => {
+    if (serviceId !== seen || keys === undefined) {
+      if (keys === undefined || id === undefined || !Buffer.from(id).equals(serviceId)) {
+        keys = deriveKeys(serviceId);
+        id = serviceId.slice();
+      }
+      seen = serviceId;
+    }
+    return keys;
+  };
+}
+
 /** A random credential identifier: 16 bytes as 32 lower-case hex characters. */
 export function newCredentialId(): string {
   return randomBytes(16).toString('hex');

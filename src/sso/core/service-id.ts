@@ -138,6 +138,16 @@ export class ServiceIdService {
   }
 
   /**
+   * The service ID held in memory, without a copy, or undefined before the first
+   * {@link current}: for per-request paths that must not allocate. Never modify it. Its identity
+   * changes exactly when the service ID does (regeneration, refresh, re-wrap), so a caller may
+   * remember what it derived from it by reference.
+   */
+  peek(): Uint8Array | undefined {
+    return this.cached;
+  }
+
+  /**
    * `ssoupsid`: replaces the service ID with new random bytes (generation + 1), wrapped with the
    * current KEK, and replaces the cached copy. Every credential and CSRF token issued under the
    * previous one stops opening. The previous value need not unwrap (this is also the way out

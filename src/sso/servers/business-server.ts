@@ -24,12 +24,13 @@ import {
   type SsoSite,
 } from '../core/access-control.ts';
 import { withinValidity } from '../core/authenticate.ts';
-import { canonicalUrl, PATH_REFUSALS } from '../core/canonical-url.ts';
+import { canonicalUrl, PATH_REFUSALS, type UrlRefusal } from '../core/canonical-url.ts';
 import {
   openCredential,
   openWithKeyring,
   type CredentialClaims,
   type CredentialKeyring,
+  type KeyringOpened,
   type OpenedCredential,
 } from '../core/credential.ts';
 import { hasSsoUserClass, userDn, type SsoUser } from '../core/user.ts';
@@ -39,6 +40,11 @@ import type { BusinessRecord, RepositoryRecord, Supplementary } from '../../logs
 
 /** Opened credentials kept by {@link BusinessServer} (about 1 KB each). */
 export const TOKEN_CACHE_SIZE = 10_000;
+
+/** How many original URLs a business server keeps canonicalized. */
+export const URL_CACHE_SIZE = 4096;
+/** The longest URL (UTF-16 code units) the URL cache keeps. */
+export const URL_CACHE_MAX_LENGTH = 1024;
 
 /**
  * Session management as the business server sees it (implemented by the session-management
@@ -65,6 +71,12 @@ export interface BusinessServerOptions {
   readonly accessControl: AccessControlRepository;
   /** The credential key now (derived from the service ID); rejects when it cannot be read. */
   readonly credentialKey: () => Promise<Uint8Array>;
+  /**
+   * The same key when it is known without waiting (the service ID is in memory), else
+   * undefined: lets a check that needs nothing else from storage complete without a promise.
+   * Must answer what {@link credentialKey} would.
+   */
+  readonly credentialKeyNow?: (() => Uint8Array | undefined) | undefined;
   /**
    * Re-reads the service ID when another process regenerated it (`ssoupsid`); resolves whether
    * it changed. Called when a credential does not open, so that this server follows a
@@ -196,6 +208,28 @@ async function buildAccessControlSnapshot(
     spelling,
   });
 }
+
+/** A user's effective roles under one snapshot, and whether the identity can be sent on. */
+interface UserRoles {
+  readonly effective: ReadonlySet<string>;
+  /** Their spellings, sorted: the roles header. */
+  readonly roles: string[];
+  /** No control character in the uid, the DN or a role name (else `BUSINESS_USER_INFO_INVALID`). */
+  readonly printable: boolean;
+  /** The entry has the `ssoUser` object class. */
+  readonly ssoUser: boolean;
+  /** {@link authorize} per resource, filled as resources are asked for. */
+  readonly decisions: Map<SsoResource, boolean>;
+}
+
+/** Where a URL leads under one snapshot (see {@link BusinessServer.verify}). */
+type Target =
+  | { readonly kind: 'refused'; readonly reason: UrlRefusal }
+  | { readonly kind: 'no_site' }
+  | { readonly kind: 'site'; readonly resource: SsoResource | undefined };
+
+const SIGNON: Decision = Object.freeze({ kind: 'signon' });
+const DENY: Decision = Object.freeze({ kind: 'deny' });
 
 export class BusinessServer {
   readonly #o: BusinessServerOptions;
@@ -382,10 +416,19 @@ export class BusinessServer {
   };
   #tokensKey: Uint8Array | undefined;
 
+  readonly #openCached = (key: Uint8Array, token: string, now: Date): OpenedCredential =>
+    this.#open(key, token, now);
+
+  /** The key object last compared equal to {@link #tokensKey} (skips the comparison). */
+  #tokensKeyObject: Uint8Array | undefined;
+
   #open(key: Uint8Array, token: string, now: Date): OpenedCredential {
-    if (this.#tokensKey === undefined || !Buffer.from(this.#tokensKey).equals(key)) {
-      this.#tokens.clear();
-      this.#tokensKey = key.slice();
+    if (key !== this.#tokensKeyObject) {
+      if (this.#tokensKey === undefined || !Buffer.from(this.#tokensKey).equals(key)) {
+        this.#tokens.clear();
+        this.#tokensKey = key.slice();
+      }
+      this.#tokensKeyObject = key;
     }
     const cached = this.#tokens.get(token);
     if (cached !== undefined) {
@@ -405,6 +448,44 @@ export class BusinessServer {
     return opened;
   }
 
+  /**
+   * The site and resource of a URL under a snapshot, remembered for the {@link URL_CACHE_SIZE}
+   * URLs seen last (emptied when full or when the snapshot changes; URLs longer than
+   * {@link URL_CACHE_MAX_LENGTH} are not kept, so the keys take at most 4 MiB): canonicalizing
+   * and matching are pure functions of the URL and the snapshot, asked again for every page a
+   * browser loads.
+   */
+  readonly #targets = new Map<string, Target>();
+  #targetsOf: AccessControlSnapshot | undefined;
+  #target(url: string, snapshot: AccessControlSnapshot): Target {
+    if (url.length > URL_CACHE_MAX_LENGTH) return this.#resolve(url, snapshot);
+    if (snapshot !== this.#targetsOf) {
+      this.#targets.clear();
+      this.#targetsOf = snapshot;
+    }
+    let t = this.#targets.get(url);
+    if (t === undefined) {
+      t = this.#resolve(url, snapshot);
+      if (this.#targets.size >= URL_CACHE_SIZE) this.#targets.clear();
+      this.#targets.set(url, t);
+    }
+    return t;
+  }
+
+  #resolve(text: string, snapshot: AccessControlSnapshot): Target {
+    const url = canonicalUrl(text);
+    if (!url.ok) return { kind: 'refused', reason: url.reason };
+    const site = snapshot.sites.find((s) => s.host === url.host && s.port === url.port);
+    if (site === undefined) return { kind: 'no_site' };
+    // `/admin` names the directory `/admin/` protects: match as if it ended with a slash (this
+    // can only find a longer prefix, never lose one).
+    const matched = url.path.endsWith('/') ? url.path : url.path + '/';
+    return {
+      kind: 'site',
+      resource: findResource(snapshot.resources.get(this.#siteKey(site)) ?? [], matched),
+    };
+  }
+
   /** The key of a site's DN, computed once per site object of a snapshot (DN parsing is not cheap). */
   readonly #siteKeys = new WeakMap<SsoSite, string>();
   #siteKey(site: SsoSite): string {
@@ -417,15 +498,9 @@ export class BusinessServer {
   }
 
   /** A user's effective roles, computed once per user entry read and access-control snapshot. */
-  readonly #roles = new WeakMap<
-    SsoUser,
-    { snapshot: AccessControlSnapshot; effective: ReadonlySet<string>; roles: string[] }
-  >();
+  readonly #roles = new WeakMap<SsoUser, UserRoles & { snapshot: AccessControlSnapshot }>();
 
-  #rolesOf(
-    user: SsoUser,
-    snapshot: AccessControlSnapshot,
-  ): { effective: ReadonlySet<string>; roles: string[] } {
+  #rolesOf(user: SsoUser, snapshot: AccessControlSnapshot): UserRoles {
     const memo = this.#roles.get(user);
     if (memo?.snapshot === snapshot) return memo;
     const effective = new Set<string>();
@@ -433,8 +508,28 @@ export class BusinessServer {
       for (const r of snapshot.expansion.get(name.toLowerCase()) ?? []) effective.add(r);
     }
     const roles = [...effective].map((r) => snapshot.spelling.get(r) ?? r).sort();
-    this.#roles.set(user, { snapshot, effective, roles });
-    return { effective, roles };
+    const printable = ![user.uid, user.dn, ...roles].some((v) => CONTROL.test(v));
+    const computed = {
+      snapshot,
+      effective,
+      roles,
+      printable,
+      ssoUser: hasSsoUserClass(user),
+      decisions: new Map<SsoResource, boolean>(),
+    };
+    this.#roles.set(user, computed);
+    return computed;
+  }
+
+  /** Writes the `failed` line of a refusal and returns its decision. */
+  #fail(
+    req: VerifyRequest,
+    claims: CredentialClaims | undefined,
+    kind: 'signon' | 'deny',
+    supplementary: Supplementary,
+  ): Decision {
+    this.#line(req, claims, 'failed', supplementary);
+    return kind === 'signon' ? SIGNON : DENY;
   }
 
   /**
@@ -445,44 +540,48 @@ export class BusinessServer {
    * the repositories, session management), writing no line.
    */
   async verify(req: VerifyRequest): Promise<Decision> {
-    const snapshot = await this.#current();
+    const snapshot = this.#snapshot ?? (await this.#current());
     const now = this.#now();
     const ms = now.getTime();
-    const opened =
-      req.token === undefined || req.token === ''
-        ? undefined
-        : await openWithKeyring(this.#keyring, req.token, now, (k, t, n) => this.#open(k, t, n));
+    let opened: KeyringOpened | undefined;
+    if (req.token !== undefined && req.token !== '') {
+      // Without a promise when the key is in memory and the credential opens (or fails for a
+      // reason a refresh cannot change); else through the keyring (refresh, previous ID).
+      const key = this.#o.credentialKeyNow?.();
+      opened = key === undefined ? undefined : this.#open(key, req.token, now);
+      if (opened === undefined || (!opened.ok && opened.reason === 'forged')) {
+        opened = await openWithKeyring(this.#keyring, req.token, now, this.#openCached);
+      }
+    }
     const claims = opened?.ok === true ? opened.claims : undefined;
-    const fail = (kind: 'signon' | 'deny', supplementary: Supplementary): Decision => {
-      this.#line(req, claims, 'failed', supplementary);
-      return { kind };
-    };
 
-    const url = canonicalUrl(req.url);
-    if (!url.ok) {
-      return fail(
+    const target = this.#target(req.url, snapshot);
+    if (target.kind === 'refused') {
+      return this.#fail(
+        req,
+        claims,
         'deny',
-        PATH_REFUSALS.has(url.reason) ? 'BUSINESS_PATH_INVALID' : 'BUSINESS_INVALID_REQUEST',
+        PATH_REFUSALS.has(target.reason) ? 'BUSINESS_PATH_INVALID' : 'BUSINESS_INVALID_REQUEST',
       );
     }
-    const site = snapshot.sites.find((s) => s.host === url.host && s.port === url.port);
-    if (site === undefined) {
+    if (target.kind === 'no_site') {
       this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED');
       return { kind: 'unprotected', reason: 'site' };
     }
-    // `/admin` names the directory `/admin/` protects: match as if it ended with a slash (this
-    // can only find a longer prefix, never lose one).
-    const matched = url.path.endsWith('/') ? url.path : url.path + '/';
-    const resource = findResource(snapshot.resources.get(this.#siteKey(site)) ?? [], matched);
+    const resource = target.resource;
     if (resource === undefined) {
-      if (this.#denyUnknownPaths) return fail('deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
+      if (this.#denyUnknownPaths)
+        return this.#fail(req, claims, 'deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
       this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
       return { kind: 'unprotected', reason: 'path' };
     }
 
-    if (opened === undefined) return fail('signon', 'BUSINESS_CREDENTIAL_MISSING');
+    if (opened === undefined)
+      return this.#fail(req, claims, 'signon', 'BUSINESS_CREDENTIAL_MISSING');
     if (!opened.ok) {
-      return fail(
+      return this.#fail(
+        req,
+        claims,
         'signon',
         opened.reason === 'expired'
           ? 'BUSINESS_CREDENTIAL_EXPIRED'
@@ -495,20 +594,27 @@ export class BusinessServer {
     if (this.#o.sessions !== undefined) {
       const alive =
         c.sessionId !== null && (await this.#sessionAlive(c.sessionId, c.uid, req.client, ms));
-      if (!alive) return fail('signon', 'BUSINESS_SESSION_INVALID');
+      if (!alive) return this.#fail(req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
     }
-    const user = await this.#user(c.dn, ms);
-    if (user === undefined || !hasSsoUserClass(user) || user.uid !== c.uid) {
-      return fail('signon', 'BUSINESS_USER_NOT_FOUND');
+    const hit = this.#users.get(c.dn.toLowerCase());
+    const user = hit !== undefined && hit.until > ms ? hit.user : await this.#user(c.dn, ms);
+    if (user === undefined || user.uid !== c.uid || !this.#rolesOf(user, snapshot).ssoUser) {
+      return this.#fail(req, claims, 'signon', 'BUSINESS_USER_NOT_FOUND');
     }
-    if (user.ssoUserStatus === 'locked') return fail('signon', 'BUSINESS_USER_LOCKED');
-    if (!withinValidity(user, now)) return fail('signon', 'BUSINESS_OUT_OF_VALIDITY_PERIOD');
+    if (user.ssoUserStatus === 'locked')
+      return this.#fail(req, claims, 'signon', 'BUSINESS_USER_LOCKED');
+    if (!withinValidity(user, now))
+      return this.#fail(req, claims, 'signon', 'BUSINESS_OUT_OF_VALIDITY_PERIOD');
 
-    const { effective, roles } = this.#rolesOf(user, snapshot);
-    if ([user.uid, user.dn, ...roles].some((v) => CONTROL.test(v))) {
-      return fail('deny', 'BUSINESS_USER_INFO_INVALID');
+    const userRoles = this.#rolesOf(user, snapshot);
+    if (!userRoles.printable) return this.#fail(req, claims, 'deny', 'BUSINESS_USER_INFO_INVALID');
+    let allowed = userRoles.decisions.get(resource);
+    if (allowed === undefined) {
+      allowed = authorize(userRoles.effective, resource);
+      userRoles.decisions.set(resource, allowed);
     }
-    if (!authorize(effective, resource)) return fail('deny', 'BUSINESS_ROLE_MISMATCH');
+    if (!allowed) return this.#fail(req, claims, 'deny', 'BUSINESS_ROLE_MISMATCH');
+    const roles = userRoles.roles;
     this.#line(req, c, 'succeeded', undefined);
     return { kind: 'allow', uid: user.uid, dn: user.dn, roles };
   }

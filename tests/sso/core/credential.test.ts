@@ -8,6 +8,7 @@ import {
   MAX_TOKEN_CHARS,
   credentialLifetime,
   deriveKeys,
+  keyDeriver,
   newCredentialId,
   openCredential,
   sealCredential,
@@ -278,5 +279,20 @@ it('openWithKeyring: current key, a key refreshed from elsewhere, the replaced k
   assert.deepEqual(await openWithKeyring(keyring, 'not a token', now), {
     ok: false,
     reason: 'malformed',
+  });
+});
+
+void describe('keyDeriver', () => {
+  void it('derives what deriveKeys derives, again only when the service ID changes', () => {
+    const keysOf = keyDeriver();
+    const a = new Uint8Array(randomBytes(32));
+    const first = keysOf(a);
+    assert.deepEqual(first, deriveKeys(a));
+    assert.equal(keysOf(a), first, 'same object: nothing derived again');
+    assert.equal(keysOf(a.slice()), first, 'an equal copy: nothing derived again');
+    const b = new Uint8Array(randomBytes(32));
+    assert.deepEqual(keysOf(b), deriveKeys(b));
+    assert.notDeepEqual(keysOf(b).credential, first.credential);
+    assert.deepEqual(keysOf(a), deriveKeys(a), 'back to the first ID');
   });
 });

@@ -116,6 +116,30 @@ for (const adapter of adapters) {
       assert.deepEqual(await s.regenerate(), { generation: 3 });
     });
 
+    void it('peek: nothing before the first read, then the value in memory, replaced (never changed in place) by regenerate and refresh', async () => {
+      const store = adapter.open();
+      const kek = newKek();
+      const s = service(store, kek);
+      assert.equal(s.peek(), undefined);
+      const first = await s.current();
+      const seen = s.peek();
+      assert.deepEqual(seen, first);
+      assert.equal(s.peek(), seen, 'the same object while the service ID is unchanged');
+      const copy = seen.slice();
+      await s.regenerate();
+      assert.notEqual(s.peek(), seen);
+      assert.deepEqual(seen, copy, 'the old object keeps its bytes');
+      assert.deepEqual(s.peek(), await s.current());
+      // Another process regenerates; refresh installs a new object.
+      const other = service(store, kek);
+      await other.current();
+      await other.regenerate();
+      const before = s.peek();
+      assert.equal(await s.refresh(), true);
+      assert.notEqual(s.peek(), before);
+      assert.deepEqual(s.peek(), await other.current());
+    });
+
     void it('regenerate on an empty store starts at generation 1', async () => {
       const store = adapter.open();
       assert.deepEqual(await service(store, newKek()).regenerate(), { generation: 1 });

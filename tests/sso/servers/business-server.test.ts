@@ -183,6 +183,8 @@ async function world(
       users,
       accessControl,
       credentialKey: () => Promise.resolve(key),
+      // As the product wires it (src/main/sso.ts): the key in memory, without a promise.
+      credentialKeyNow: () => key,
       ...(o.sessions === undefined ? {} : { sessions: o.sessions }),
       ...(o.sessionCacheMs === undefined ? {} : { sessionCacheMs: o.sessionCacheMs }),
       ...(o.denyUnknownPaths === undefined ? {} : { denyUnknownPaths: o.denyUnknownPaths }),
@@ -269,6 +271,49 @@ describe('BusinessServer.verify: decisions and their lines', () => {
     w.clock += 1800_000;
     assert.deepEqual(await w.verify(t, '/admin/'), { kind: 'signon' });
     assert.deepEqual(w.lines(), [line('unknown', `${APP}/admin/`, failed('Credential expired'))]);
+  });
+
+  it('opens credentials with the key in memory or through the promise alike, and after a regeneration tells the old ones apart', async () => {
+    const w = await world();
+    await w.addUser('taro', { ssoRoleName: ['admin'] });
+    const oldToken = w.token('taro');
+    let current = w.key;
+    let previous: Uint8Array | undefined = undefined;
+    let inMemory = true;
+    const server = new BusinessServer({
+      users: w.users,
+      accessControl: w.accessControl,
+      credentialKey: () => Promise.resolve(current),
+      credentialKeyNow: () => (inMemory ? current : undefined),
+      previousKey: () => previous,
+      log: () => undefined,
+      logRepository: () => undefined,
+      now: () => new Date(w.clock),
+    });
+    const check = (token: string) =>
+      server.verify({ token, url: APP + '/admin/x', client: CLIENT, requestId: 'r' });
+    assert.equal((await check(oldToken)).kind, 'allow');
+    inMemory = false;
+    assert.equal((await check(oldToken)).kind, 'allow', 'the promise path answers the same');
+    inMemory = true;
+    // ssoupsid: a new key, the old one remembered as previous.
+    previous = current;
+    current = deriveKeys(new Uint8Array(randomBytes(32))).credential;
+    for (const mode of [true, false]) {
+      inMemory = mode;
+      assert.deepEqual(await check(oldToken), { kind: 'signon' }, `in memory: ${String(mode)}`);
+    }
+    const fresh = sealCredential(current, {
+      id: newCredentialId(),
+      dn: dnOf('taro'),
+      uid: 'taro',
+      method: 'basicAuth',
+      issuedAt: seconds(w.clock),
+      expiresAt: seconds(w.clock) + 1800,
+      sessionId: null,
+    });
+    inMemory = true;
+    assert.equal((await check(fresh)).kind, 'allow');
   });
 
   it('sends a forged, altered, malformed or future credential to sign on', async () => {
