@@ -228,6 +228,19 @@ type Target =
   | { readonly kind: 'no_site' }
   | { readonly kind: 'site'; readonly resource: SsoResource | undefined };
 
+/** What {@link BusinessServer} must fetch, for the credential it opened, before it can decide. */
+interface Need {
+  readonly need: 'session' | 'user';
+  readonly claims: CredentialClaims;
+}
+
+/** What was fetched for a decision: the session's answer, the user entry (or its absence). */
+interface Fetched {
+  readonly session?: boolean;
+  readonly user?: { readonly entry: SsoUser | undefined };
+}
+const NOTHING_FETCHED: Fetched = Object.freeze({});
+
 const SIGNON: Decision = Object.freeze({ kind: 'signon' });
 const DENY: Decision = Object.freeze({ kind: 'deny' });
 
@@ -345,6 +358,19 @@ export class BusinessServer {
     return user;
   }
 
+  /** True when a cached positive answer covers the session, else undefined (ask). */
+  #sessionCached(
+    sessionId: string,
+    uid: string,
+    client: string | undefined,
+    now: number,
+  ): true | undefined {
+    const hit = this.#sessions.get(sessionId);
+    return hit !== undefined && hit.until > now && hit.uid === uid && hit.client === client
+      ? true
+      : undefined;
+  }
+
   async #sessionAlive(
     sessionId: string,
     uid: string,
@@ -353,10 +379,7 @@ export class BusinessServer {
   ): Promise<boolean> {
     const sessions = this.#o.sessions;
     if (sessions === undefined) return true;
-    const hit = this.#sessions.get(sessionId);
-    if (hit !== undefined && hit.until > now && hit.uid === uid && hit.client === client) {
-      return true;
-    }
+    if (this.#sessionCached(sessionId, uid, client, now) === true) return true;
     const answer = await sessions.validate(sessionId, uid, client);
     if (!answer.ok) {
       this.#sessions.delete(sessionId);
@@ -540,21 +563,66 @@ export class BusinessServer {
    * the repositories, session management), writing no line.
    */
   async verify(req: VerifyRequest): Promise<Decision> {
+    return this.verifyNow(req) ?? this.#verifyFetching(req);
+  }
+
+  /**
+   * {@link verify} without waiting, when everything the decision needs is in memory (the
+   * access-control snapshot, the credential key, the opened credential, the session's and the
+   * user's cached answers) — the common case of a browser's next request. Undefined, with
+   * nothing written, when something must be fetched: then call {@link verify}.
+   */
+  verifyNow(req: VerifyRequest): Decision | undefined {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) return undefined;
+    const now = this.#now();
+    let opened: KeyringOpened | undefined;
+    if (req.token !== undefined && req.token !== '') {
+      const key = this.#o.credentialKeyNow?.();
+      if (key === undefined) return undefined;
+      opened = this.#open(key, req.token, now);
+      // A forged-looking credential may be of a service ID regenerated elsewhere: the keyring.
+      if (!opened.ok && opened.reason === 'forged') return undefined;
+    }
+    const d = this.#decide(req, snapshot, opened, now, NOTHING_FETCHED);
+    return 'need' in d ? undefined : d;
+  }
+
+  async #verifyFetching(req: VerifyRequest): Promise<Decision> {
     const snapshot = this.#snapshot ?? (await this.#current());
     const now = this.#now();
     const ms = now.getTime();
-    let opened: KeyringOpened | undefined;
-    if (req.token !== undefined && req.token !== '') {
-      // Without a promise when the key is in memory and the credential opens (or fails for a
-      // reason a refresh cannot change); else through the keyring (refresh, previous ID).
-      const key = this.#o.credentialKeyNow?.();
-      opened = key === undefined ? undefined : this.#open(key, req.token, now);
-      if (opened === undefined || (!opened.ok && opened.reason === 'forged')) {
-        opened = await openWithKeyring(this.#keyring, req.token, now, this.#openCached);
+    const opened =
+      req.token === undefined || req.token === ''
+        ? undefined
+        : await openWithKeyring(this.#keyring, req.token, now, this.#openCached);
+    let fetched: Fetched = NOTHING_FETCHED;
+    for (;;) {
+      const d = this.#decide(req, snapshot, opened, now, fetched);
+      if (!('need' in d)) return d;
+      const c = d.claims;
+      if (d.need === 'session') {
+        const alive = await this.#sessionAlive(c.sessionId ?? '', c.uid, req.client, ms);
+        fetched = { ...fetched, session: alive };
+      } else {
+        fetched = { ...fetched, user: { entry: await this.#user(c.dn, ms) } };
       }
     }
-    const claims = opened?.ok === true ? opened.claims : undefined;
+  }
 
+  /**
+   * The decision from what is at hand, writing its line; or what must be fetched first
+   * ({@link Need}), having written nothing.
+   */
+  #decide(
+    req: VerifyRequest,
+    snapshot: AccessControlSnapshot,
+    opened: KeyringOpened | undefined,
+    now: Date,
+    fetched: Fetched,
+  ): Decision | Need {
+    const ms = now.getTime();
+    const claims = opened?.ok === true ? opened.claims : undefined;
     const target = this.#target(req.url, snapshot);
     if (target.kind === 'refused') {
       return this.#fail(
@@ -592,12 +660,20 @@ export class BusinessServer {
     }
     const c = opened.claims;
     if (this.#o.sessions !== undefined) {
-      const alive =
-        c.sessionId !== null && (await this.#sessionAlive(c.sessionId, c.uid, req.client, ms));
+      if (c.sessionId === null)
+        return this.#fail(req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
+      const alive = fetched.session ?? this.#sessionCached(c.sessionId, c.uid, req.client, ms);
+      if (alive === undefined) return { need: 'session', claims: c };
       if (!alive) return this.#fail(req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
     }
-    const hit = this.#users.get(c.dn.toLowerCase());
-    const user = hit !== undefined && hit.until > ms ? hit.user : await this.#user(c.dn, ms);
+    let user: SsoUser | undefined;
+    if (fetched.user !== undefined) {
+      user = fetched.user.entry;
+    } else {
+      const hit = this.#users.get(c.dn.toLowerCase());
+      if (hit === undefined || hit.until <= ms) return { need: 'user', claims: c };
+      user = hit.user;
+    }
     if (user === undefined || user.uid !== c.uid || !this.#rolesOf(user, snapshot).ssoUser) {
       return this.#fail(req, claims, 'signon', 'BUSINESS_USER_NOT_FOUND');
     }
@@ -614,8 +690,7 @@ export class BusinessServer {
       userRoles.decisions.set(resource, allowed);
     }
     if (!allowed) return this.#fail(req, claims, 'deny', 'BUSINESS_ROLE_MISMATCH');
-    const roles = userRoles.roles;
     this.#line(req, c, 'succeeded', undefined);
-    return { kind: 'allow', uid: user.uid, dn: user.dn, roles };
+    return { kind: 'allow', uid: user.uid, dn: user.dn, roles: userRoles.roles };
   }
 }

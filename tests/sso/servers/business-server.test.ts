@@ -316,6 +316,25 @@ describe('BusinessServer.verify: decisions and their lines', () => {
     assert.equal((await check(fresh)).kind, 'allow');
   });
 
+  it('verifyNow decides from memory alone, and writes nothing when something must be fetched', async () => {
+    const w = await world();
+    await w.addUser('taro', { ssoRoleName: ['admin'] });
+    const req = { token: w.token('taro'), url: APP + '/admin/x', client: CLIENT, requestId: 'r' };
+    assert.equal(w.server.verifyNow(req), undefined, 'no snapshot yet');
+    assert.deepEqual(w.lines(), []);
+    assert.equal((await w.server.verify(req)).kind, 'allow');
+    assert.equal(w.lines().length, 1);
+    assert.equal(w.server.verifyNow(req)?.kind, 'allow', 'all in memory now');
+    assert.equal(w.lines().length, 1);
+    w.clock += DEFAULT_SESSION_CACHE_MS + 1;
+    assert.equal(w.server.verifyNow(req), undefined, 'the user entry must be read again');
+    assert.deepEqual(w.lines(), []);
+    // Refusals that need nothing fetched are decided at once.
+    assert.equal(w.server.verifyNow({ ...req, token: undefined })?.kind, 'signon');
+    assert.equal(w.server.verifyNow({ ...req, url: APP + '/admin/%2e%2e/x' })?.kind, 'deny');
+    assert.equal(w.lines().length, 2);
+  });
+
   it('sends a forged, altered, malformed or future credential to sign on', async () => {
     const w = await world();
     const good = w.token('alice');
