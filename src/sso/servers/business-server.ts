@@ -19,12 +19,12 @@ import {
   authorize,
   dnKey,
   expandRoles,
-  findResource,
   type SsoResource,
   type SsoSite,
 } from '../core/access-control.ts';
 import { withinValidity } from '../core/authenticate.ts';
-import { canonicalUrl, PATH_REFUSALS } from '../core/canonical-url.ts';
+import { PATH_REFUSALS } from '../core/canonical-url.ts';
+import { matchResource } from '../core/resource-match.ts';
 import {
   openCredential,
   openWithKeyring,
@@ -458,27 +458,33 @@ export class BusinessServer {
       return { kind };
     };
 
-    const url = canonicalUrl(req.url);
-    if (!url.ok) {
-      return fail(
-        'deny',
-        PATH_REFUSALS.has(url.reason) ? 'BUSINESS_PATH_INVALID' : 'BUSINESS_INVALID_REQUEST',
-      );
+    // The URL, its site and its resource, by the rules `whocanaccess` explains (resource-match.ts).
+    const match = matchResource(
+      req.url,
+      snapshot.sites,
+      (site) => snapshot.resources.get(this.#siteKey(site)) ?? [],
+    );
+    switch (match.kind) {
+      case 'refused':
+        return fail(
+          'deny',
+          PATH_REFUSALS.has(match.reason) ? 'BUSINESS_PATH_INVALID' : 'BUSINESS_INVALID_REQUEST',
+        );
+      case 'site_not_registered':
+        this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED');
+        return { kind: 'unprotected', reason: 'site' };
+      case 'not_covered':
+        if (this.#denyUnknownPaths) return fail('deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
+        this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
+        return { kind: 'unprotected', reason: 'path' };
+      case 'resource':
+        break;
+      default: {
+        const never: never = match;
+        return never;
+      }
     }
-    const site = snapshot.sites.find((s) => s.host === url.host && s.port === url.port);
-    if (site === undefined) {
-      this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED');
-      return { kind: 'unprotected', reason: 'site' };
-    }
-    // `/admin` names the directory `/admin/` protects: match as if it ended with a slash (this
-    // can only find a longer prefix, never lose one).
-    const matched = url.path.endsWith('/') ? url.path : url.path + '/';
-    const resource = findResource(snapshot.resources.get(this.#siteKey(site)) ?? [], matched);
-    if (resource === undefined) {
-      if (this.#denyUnknownPaths) return fail('deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
-      this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
-      return { kind: 'unprotected', reason: 'path' };
-    }
+    const resource = match.resource;
 
     if (opened === undefined) return fail('signon', 'BUSINESS_CREDENTIAL_MISSING');
     if (!opened.ok) {
