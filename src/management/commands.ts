@@ -32,6 +32,7 @@ import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
 import { SSO_COMMANDS } from './sso-commands.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
+import { ACCESS_COMMANDS } from './access-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -219,6 +220,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...USER_COMMANDS,
   ...SSO_COMMANDS,
   ...LOG_COMMANDS,
+  ...ACCESS_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
