@@ -81,3 +81,41 @@ export {
   type SystemMessage,
   type SystemMessageId,
 } from './system-log.ts';
+export { ACCESS_LOG_FILES, OVERWRITE_SUFFIX, listLogFiles, type LogFile } from './files.ts';
+export { LOG_ERROR_CODES, LogError, type LogErrorCode } from './errors.ts';
+export {
+  CHUNK_BYTES,
+  FILE_SYSTEM,
+  MAX_LINE_BYTES,
+  type ByteSource,
+  type OpenedFile,
+} from './line-reader.ts';
+export {
+  DEFAULT_MAX_SCAN_BYTES,
+  DEFAULT_QUERY_LIMIT,
+  MAX_CURSOR_LENGTH,
+  MAX_FILTER_LENGTH,
+  MAX_QUERY_LIMIT,
+  QUERY_ORDERS,
+  matchesFilter,
+  queryAccessLogs,
+  readAccessLogEntry,
+  type AccessLogEntry,
+  type AccessLogFilter,
+  type AccessLogLine,
+  type MalformedLine,
+  type QueryOptions,
+  type QueryOrder,
+  type QueryPage,
+} from './query.ts';
+export {
+  BUCKET_SIZES,
+  DEFAULT_STATS_SCAN_BYTES,
+  MAX_BUCKETS,
+  accessStats,
+  chooseBucket,
+  type AccessStats,
+  type BucketSize,
+  type StatsBucket,
+  type StatsOptions,
+} from './stats.ts';

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SekishoConfig } from '../config/index.ts';
 import {
+  ACCESS_LOG_FILES,
   AccessLogWriter,
   FileSystemLog,
   formatAccessLine,
@@ -14,13 +15,8 @@ import {
   type LogKind,
 } from '../logs/index.ts';
 
-/** The file of each access log in the log directory. */
-export const ACCESS_LOG_FILES = {
-  repository: 'repository-access.log',
-  authentication: 'authentication-access.log',
-  session: 'session-management.log',
-  business: 'business-access.log',
-} as const satisfies Record<LogKind, string>;
+/** The file of each access log in the log directory (src/logs/files.ts, where readers find it). */
+export { ACCESS_LOG_FILES };
 export const SYSTEM_LOG_FILE = 'system.log';
 
 export interface ProcessLogs {

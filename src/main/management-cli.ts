@@ -6,17 +6,34 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { DEFAULT_MAX_VALUE, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { CommandEntry } from '../cli/main.ts';
 import type { CliIo } from '../cli/io.ts';
+import { ConfigError } from '../config/index.ts';
 import { langFromEnv } from '../events/index.ts';
 import { MANAGEMENT_COMMANDS, type ManagementCommand } from '../management/commands.ts';
 import type { CommandOutput, CommandResult } from '../management/output.ts';
 import { renderOutput } from '../management/output.ts';
 import { argsFromArgv, classifyFailure, runCommand } from '../management/runner.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
+import { loadStartConfig } from './init.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
+
+/**
+ * The access-log directory as `sekisho start` places it (DATA_DIR/sekisho.json's
+ * `logs.directory`, default `logs`); undefined when the configuration cannot be read (the log
+ * commands then say so; the others do not need it).
+ */
+function accessLogDirOf(dataDir: string): string | undefined {
+  try {
+    return path.resolve(dataDir, loadStartConfig(dataDir, undefined).config.logs.directory);
+  } catch (e) {
+    if (e instanceof ConfigError) return undefined;
+    throw e;
+  }
+}
 
 /** Options every management command accepts on the command line. */
 const DATA_DIR_OPTION = 'data-dir';
@@ -159,7 +176,10 @@ async function execute(
     const local = async (): Promise<CommandResult> => {
       const services = openServices(dataDir);
       try {
-        return await runCommand(command, args, { services, lang });
+        return await runCommand(command, args, {
+          services: { ...services, accessLogDir: accessLogDirOf(dataDir) },
+          lang,
+        });
       } finally {
         services.close();
       }

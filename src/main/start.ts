@@ -150,7 +150,7 @@ export async function start(
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
   registerManagementApi(api, {
-    services: { ...services, sso: sso.admin },
+    services: { ...services, sso: sso.admin, accessLogDir: sso.logDir },
     adminToken: token,
     onInternalError: (e, command) => {
       io.stderr(

@@ -31,6 +31,8 @@ import type { CommandContext } from './context.ts';
 import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
 import { SSO_COMMANDS } from './sso-commands.ts';
+import { LOG_COMMANDS } from './log-commands.ts';
+import { ACCESS_COMMANDS } from './access-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -217,6 +219,8 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...typeCommands(typeOf('kmip')),
   ...USER_COMMANDS,
   ...SSO_COMMANDS,
+  ...LOG_COMMANDS,
+  ...ACCESS_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',

@@ -20,6 +20,11 @@ export interface ManagementServices {
   /** Roles, role sets, sites, resources and their containers, in the same store as `users`. */
   readonly accessControl: AccessControlRepository;
   /**
+   * The directory of the access logs (`logs.directory` resolved against the data directory),
+   * read by `lsaccesslog` and `lsaccessstats`; absent when the process does not know it.
+   */
+  readonly accessLogDir?: string | undefined;
+  /**
    * The running repository server, when the command runs inside `sekisho start` (its lock
    * releases are written to the access and system logs); absent in a stand-alone CLI process.
    */

@@ -4,6 +4,7 @@
  */
 import { EventError } from '../events/index.ts';
 import { KeyServerError } from '../keyservers/errors.ts';
+import { LogError } from '../logs/index.ts';
 import { SsoError } from '../sso/core/errors.ts';
 import { LdifError } from '../sso/ldif/index.ts';
 import { DEFAULT_MAX_VALUE, parseArgs, UsageError, type ParsedArgs } from '../cli/args.ts';
@@ -101,6 +102,10 @@ export function classifyFailure(e: unknown): FailureClass {
   }
   if (e instanceof SsoError) {
     const status = e.code === 'SSO_USER_NOT_FOUND' ? 404 : e.code === 'SSO_USER_EXISTS' ? 409 : 400;
+    return { kind: 'domain', code: e.code, message: e.message, status };
+  }
+  if (e instanceof LogError) {
+    const status = e.code === 'LOG_ENTRY_NOT_FOUND' ? 404 : 400;
     return { kind: 'domain', code: e.code, message: e.message, status };
   }
   if (e instanceof LdifError)

@@ -9,10 +9,11 @@ import { SSO_ERROR_CODES } from '../../src/sso/core/errors.ts';
 import { LDIF_ERROR_CODES } from '../../src/sso/ldif/errors.ts';
 import { CONFIG_ERROR_CODES } from '../../src/config/errors.ts';
 import { PKI_ERROR_CODES } from '../../src/pki/errors.ts';
+import { LOG_ERROR_CODES } from '../../src/logs/index.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Set(
-  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO|LDIF|CONFIG|PKI)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
+  [...doc.matchAll(/^\| `((?:KMIP|KEYSERVER|SYSTEMCERT|NODE|EVENT|SSO|LDIF|CONFIG|PKI|LOG)_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!),
 );
 
 const registries: Record<string, Readonly<Record<string, string>>> = {
@@ -22,6 +23,7 @@ const registries: Record<string, Readonly<Record<string, string>>> = {
   sso: SSO_ERROR_CODES,
   ldif: LDIF_ERROR_CODES,
   pki: PKI_ERROR_CODES,
+  logs: LOG_ERROR_CODES,
 };
 const all = new Map<string, string>(Object.values(registries).flatMap((r) => Object.entries(r)));
 

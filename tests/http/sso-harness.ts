@@ -166,7 +166,7 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
   });
   if (o.management === true) {
     registerManagementApi(app, {
-      services: { ...services, sso: sso.admin },
+      services: { ...services, sso: sso.admin, accessLogDir: sso.logDir },
       adminToken: ADMIN_TOKEN,
     });
   }

@@ -19,12 +19,12 @@ import {
   authorize,
   dnKey,
   expandRoles,
-  findResource,
   type SsoResource,
   type SsoSite,
 } from '../core/access-control.ts';
 import { withinValidity } from '../core/authenticate.ts';
-import { canonicalUrl, PATH_REFUSALS, type UrlRefusal } from '../core/canonical-url.ts';
+import { PATH_REFUSALS } from '../core/canonical-url.ts';
+import { matchResource, type ResourceMatch } from '../core/resource-match.ts';
 import {
   openCredential,
   openWithKeyring,
@@ -221,12 +221,6 @@ interface UserRoles {
   /** {@link authorize} per resource, filled as resources are asked for. */
   readonly decisions: Map<SsoResource, boolean>;
 }
-
-/** Where a URL leads under one snapshot (see {@link BusinessServer.verify}). */
-type Target =
-  | { readonly kind: 'refused'; readonly reason: UrlRefusal }
-  | { readonly kind: 'no_site' }
-  | { readonly kind: 'site'; readonly resource: SsoResource | undefined };
 
 /** What {@link BusinessServer} must fetch, for the credential it opened, before it can decide. */
 interface Need {
@@ -478,9 +472,9 @@ export class BusinessServer {
    * and matching are pure functions of the URL and the snapshot, asked again for every page a
    * browser loads.
    */
-  readonly #targets = new Map<string, Target>();
+  readonly #targets = new Map<string, ResourceMatch>();
   #targetsOf: AccessControlSnapshot | undefined;
-  #target(url: string, snapshot: AccessControlSnapshot): Target {
+  #target(url: string, snapshot: AccessControlSnapshot): ResourceMatch {
     if (url.length > URL_CACHE_MAX_LENGTH) return this.#resolve(url, snapshot);
     if (snapshot !== this.#targetsOf) {
       this.#targets.clear();
@@ -495,18 +489,13 @@ export class BusinessServer {
     return t;
   }
 
-  #resolve(text: string, snapshot: AccessControlSnapshot): Target {
-    const url = canonicalUrl(text);
-    if (!url.ok) return { kind: 'refused', reason: url.reason };
-    const site = snapshot.sites.find((s) => s.host === url.host && s.port === url.port);
-    if (site === undefined) return { kind: 'no_site' };
-    // `/admin` names the directory `/admin/` protects: match as if it ended with a slash (this
-    // can only find a longer prefix, never lose one).
-    const matched = url.path.endsWith('/') ? url.path : url.path + '/';
-    return {
-      kind: 'site',
-      resource: findResource(snapshot.resources.get(this.#siteKey(site)) ?? [], matched),
-    };
+  /** The URL's site and resource by the rules `whocanaccess` explains (resource-match.ts). */
+  #resolve(url: string, snapshot: AccessControlSnapshot): ResourceMatch {
+    return matchResource(
+      url,
+      snapshot.sites,
+      (site) => snapshot.resources.get(this.#siteKey(site)) ?? [],
+    );
   }
 
   /** The key of a site's DN, computed once per site object of a snapshot (DN parsing is not cheap). */
@@ -632,17 +621,17 @@ export class BusinessServer {
         PATH_REFUSALS.has(target.reason) ? 'BUSINESS_PATH_INVALID' : 'BUSINESS_INVALID_REQUEST',
       );
     }
-    if (target.kind === 'no_site') {
+    if (target.kind === 'site_not_registered') {
       this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED');
       return { kind: 'unprotected', reason: 'site' };
     }
-    const resource = target.resource;
-    if (resource === undefined) {
+    if (target.kind === 'not_covered') {
       if (this.#denyUnknownPaths)
         return this.#fail(req, claims, 'deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
       this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
       return { kind: 'unprotected', reason: 'path' };
     }
+    const resource = target.resource;
 
     if (opened === undefined)
       return this.#fail(req, claims, 'signon', 'BUSINESS_CREDENTIAL_MISSING');
