@@ -78,7 +78,7 @@ import type {
 } from '../../sso/ports/user-repository.ts';
 import { AD_ATTRIBUTES, adEntryToUser, hasSsoExtension } from './active-directory.ts';
 import type { LdapPool } from './connection.ts';
-import { canonicalDn, isAtOrUnder } from './dn.ts';
+import { canonicalDn, firstRdn, isAtOrUnder, type Ava } from './dn.ts';
 
 /** Longest user ID or mapping value looked up, characters. */
 export const MAX_LOOKUP_LENGTH = 1024;
@@ -207,6 +207,33 @@ function writeError(e: unknown, dn: string): SsoError | undefined {
     return new SsoError('SSO_ENTRY_HAS_CHILDREN', `${dn} has entries below it`, { cause: e });
   }
   return undefined;
+}
+
+/**
+ * The first RDN must name the entry: each of its values is a value of the entry. slapd would
+ * otherwise add the RDN value itself — `uid=bob,ou=Admins,…` for a uid `bob,ou=Admins` (a DN
+ * spliced without escaping) would become a second uid `bob`, in another branch.
+ */
+function checkNaming(user: SsoUser): void {
+  let avas: Ava[];
+  try {
+    avas = firstRdn(user.dn).avas;
+  } catch {
+    throw new SsoError('SSO_ATTRIBUTE_INVALID', `dn: not a DN: ${JSON.stringify(user.dn)}`, {
+      attribute: 'dn',
+    });
+  }
+  const attrs = toAttributes(user);
+  for (const a of avas) {
+    const values = [...attrs].find(([k]) => k.toLowerCase() === a.type.toLowerCase())?.[1] ?? [];
+    if (!values.some((v) => typeof v === 'string' && v.toLowerCase() === a.value.toLowerCase())) {
+      throw new SsoError(
+        'SSO_ATTRIBUTE_INVALID',
+        `dn: the first RDN of ${user.dn} must name the entry (${a.type}: ${JSON.stringify(a.value)} is not a value of it); compose DNs with escaping`,
+        { attribute: 'dn' },
+      );
+    }
+  }
 }
 
 /** The values of an ldapts entry attribute as an array. */
@@ -478,6 +505,7 @@ export class LdapUserRepository implements UserRepository {
       if (taken.length > 0) {
         throw new SsoError('SSO_USER_EXISTS', `uid exists: ${user.uid} (${taken[0]!.dn})`);
       }
+      checkNaming(user);
       try {
         await c.add(user.dn, toLdapAttributes(toAttributes(user)));
       } catch (e) {
@@ -499,6 +527,7 @@ export class LdapUserRepository implements UserRepository {
       ssoUserStatus: before.ssoUserStatus,
       ssoLockTimeStamp: before.ssoLockTimeStamp,
     };
+    checkNaming(next);
     const old = toAttributes(before);
     const now = toAttributes(next);
     const ldapChanges: Change[] = [];
