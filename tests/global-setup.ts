@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Debian packages the test suite needs (nginx-light: its nginx has auth_request built in;
- * redis-server for the Redis session store, tests/helpers/redis.ts).
- * Later issues add slapd, chromium.
+ * redis-server for the Redis session store, tests/helpers/redis.ts; slapd and ldap-utils for
+ * the LDAP repository, tests/helpers/slapd.ts, which starts its own slapd — the package's
+ * system service is never started, see scripts/test-env/ensure-packages.sh).
  */
 export const TEST_PACKAGES = [
   'python3-pykmip',
@@ -16,6 +17,8 @@ export const TEST_PACKAGES = [
   'nginx-light',
   'redis-server',
   'chromium',
+  'slapd',
+  'ldap-utils',
 ];
 
 export function globalSetup(): void {

@@ -47,7 +47,19 @@ missing="$(missing_packages "$@")"
 [ -z "$missing" ] && exit 0
 
 read -r -a pkgs <<<"$missing"
+# Non-interactive: slapd's debconf questions (domain, admin password) take their defaults
+# instead of waiting for a terminal.
 export DEBIAN_FRONTEND=noninteractive
+# Packages with a service (slapd, redis-server, nginx) must not start it: the tests start their
+# own servers on ephemeral ports, and a system slapd would hold port 389 and keep running.
+# invoke-rc.d asks policy-rc.d; exit 101 = "action forbidden". Docker images ship one already;
+# elsewhere a temporary one is put in place for the install and removed after.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\n# temporary, from sekisho scripts/test-env/ensure-packages.sh\nexit 101\n' >"$POLICY"
+  chmod 755 "$POLICY"
+  trap 'rm -f "$POLICY"' EXIT
+fi
 echo "ensure-packages: installing ${pkgs[*]}" >&2
 if ! apt-get install -y -q "${pkgs[@]}" >&2; then
   apt-get update -q >&2

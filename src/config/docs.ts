@@ -33,6 +33,8 @@ function typeOf(schema: TSchema): string {
     }
     case 'String':
       return typeof format === 'string' ? `string (${format})` : 'string';
+    case 'Object':
+      return 'section (settings below)';
     default:
       return schema[Kind];
   }
@@ -85,6 +87,17 @@ export function renderConfigDoc(): string {
       out.push(
         `| \`${section}.${key}\` | ${cell(typeOf(child))} | ${cell(defaultOf(child, !required.has(key)))} | ${cell(String(child.description))} |`,
       );
+      // A nested section (repository.ldap): its settings follow, by their dotted paths.
+      const nested: unknown = child['properties'];
+      if (child[Kind] !== 'Object' || typeof nested !== 'object' || nested === null) continue;
+      const nestedRequired = new Set<string>(
+        Array.isArray(child['required']) ? (child['required'] as string[]) : [],
+      );
+      for (const [k, c] of Object.entries(nested as Record<string, TSchema>)) {
+        out.push(
+          `| \`${section}.${key}.${k}\` | ${cell(typeOf(c))} | ${cell(defaultOf(c, !nestedRequired.has(k)))} | ${cell(String(c.description))} |`,
+        );
+      }
     }
   }
   out.push(

@@ -208,12 +208,42 @@ function crossChecks(value: unknown): ConfigProblem[] {
   ) {
     problems.push({ path: 'sessions.redis-url', message: 'required when sessions.store is redis' });
   }
+  if (setting(value, 'repository', 'store') === 'ldap') problems.push(...ldapChecks(value));
   const ttl = setting(value, 'repository', 'default-credential-ttl');
   if (typeof ttl === 'number' && ttl > 0 && ttl < CREDENTIAL_TTL_MIN) {
     problems.push({
       path: 'repository.default-credential-ttl',
       message: String(ttlSchema['x-message']),
     });
+  }
+  return problems;
+}
+
+/** `repository.ldap` with `store: ldap`: what the directory needs, and TLS unless loopback. */
+function ldapChecks(value: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const ldap = setting(value, 'repository', 'ldap');
+  const get = (key: string): unknown =>
+    typeof ldap === 'object' && ldap !== null ? (ldap as Record<string, unknown>)[key] : undefined;
+  for (const key of ['url', 'bind-dn', 'bind-password-file']) {
+    if (get(key) === undefined) {
+      problems.push({
+        path: `repository.ldap.${key}`,
+        message: 'required when repository.store is ldap',
+      });
+    }
+  }
+  const url = get('url');
+  if (typeof url === 'string' && url.startsWith('ldap://') && get('starttls') !== true) {
+    const host = /^ldap:\/\/(\[[^\]]+\]|[^:/]+)/.exec(url)?.[1]?.replace(/^\[|\]$/g, '') ?? '';
+    const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+    if (!loopback || get('allow-plaintext') !== true) {
+      problems.push({
+        path: 'repository.ldap.url',
+        message:
+          'ldap:// needs starttls (or ldaps://); plain LDAP only to a loopback address with allow-plaintext',
+      });
+    }
   }
   return problems;
 }

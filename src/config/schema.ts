@@ -32,6 +32,13 @@ export const CERT_MAPPING_ATTRIBUTES = [
 export const CERTIFICATE_IDENTIFICATIONS = ['mapping-only', 'compare-stored'] as const;
 /** Where sessions are stored. */
 export const SESSION_STORES = ['embedded', 'redis'] as const;
+/** Where the SSO repository (users; roles, sites and resources) is kept. */
+export const REPOSITORY_STORES = ['embedded', 'ldap'] as const;
+/** The kind of directory (src/storage/ldap/user-store.ts LdapMode). */
+export const LDAP_MODES = ['openldap', 'ad'] as const;
+/** LDAP pool and timeout defaults (src/storage/ldap/connection.ts DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT_MS). */
+export const DEFAULT_LDAP_POOL_SIZE = 4;
+export const DEFAULT_LDAP_TIMEOUT_MS = 5000;
 /** Access-log save modes (src/logs/writer.ts ROTATION_MODES). */
 export const SAVE_MODES = ['separate', 'overwrite'] as const;
 /** Access-log size default, bytes (src/logs/writer.ts DEFAULT_MAX_BYTES). */
@@ -122,8 +129,89 @@ export const ServerSchema = Type.Object(
   { additionalProperties: false, description: 'The HTTPS listener.', default: {} },
 );
 
+const dn = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NAME, 'x-format': 'DN', description }));
+
+const file = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH, description }));
+
+export const LdapSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({
+        pattern: '^ldaps?://(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?/?$',
+        maxLength: 300,
+        'x-format': '`ldaps://HOST[:PORT]` or `ldap://HOST[:PORT]`',
+        'x-message': 'must be ldaps://HOST[:PORT] or ldap://HOST[:PORT]',
+        description:
+          'The directory. `ldaps://` (TLS from the start, port 636) or `ldap://` with `starttls`; plain `ldap://` only to a loopback address with `allow-plaintext`. Required with `store: ldap`.',
+      }),
+    ),
+    'bind-dn': dn(
+      'DN of the service account Sekisho binds as (not the directory administrator). Required with `store: ldap`.',
+    ),
+    'bind-password-file': file(
+      "File holding the service account's password (first line; relative to the data directory). The password itself never appears in the configuration nor in any log. Required with `store: ldap`.",
+    ),
+    'ca-file': file(
+      "PEM file of the CA certificates the directory's certificate must chain to; relative to the data directory. Absent = the system's CAs. The certificate and host name are always checked.",
+    ),
+    starttls: Type.Boolean({
+      description:
+        'Upgrade an `ldap://` connection with StartTLS (TLS 1.2 or later) before binding.',
+      default: false,
+    }),
+    'user-base': dn('DN under which users live. Absent = `repository.user-search-base`.'),
+    'access-control-base': dn(
+      'DN at or under which roles, role sets, sites and resources live (`ssoRole`, `ssoRoleSet`, `ssoSite`, `ssoResource`). Absent = they stay in the embedded store (the usual choice with Active Directory).',
+    ),
+    mode: enumOf(LDAP_MODES, {
+      description:
+        '`openldap`: users are entries with `uid` and the Sekisho schema (schema/sekisho.ldif). `ad`: Active Directory users (`sAMAccountName`, roles from `role-attribute`, AD lockout and expiry honoured; read-only without the SSO schema extension).',
+      default: 'openldap',
+    }),
+    'role-attribute': Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z][A-Za-z0-9-]*$',
+      'x-message': 'must be an attribute name',
+      description:
+        '`mode: ad`: the attribute roles are read from; a DN value stands for the CN of its first RDN (`CN=Finance,OU=Groups,…` → `Finance`).',
+      default: 'memberOf',
+    }),
+    'pool-size': integer(
+      1,
+      64,
+      'Connections to the directory kept open by each node.',
+      DEFAULT_LDAP_POOL_SIZE,
+    ),
+    'timeout-ms': integer(
+      100,
+      600_000,
+      'Milliseconds for connecting, for each operation and for waiting for a free connection; past it the request fails with `Timeout in access of SSO Repository`.',
+      DEFAULT_LDAP_TIMEOUT_MS,
+    ),
+    'allow-plaintext': Type.Boolean({
+      description:
+        'Permit `ldap://` without StartTLS, to a loopback address only (a directory on the same machine): anywhere else the service password and every password hash would cross the network in clear.',
+      default: false,
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'The LDAP directory, with `store: ldap` (docs/ldap.md).',
+    default: {},
+  },
+);
+
 export const RepositorySchema = Type.Object(
   {
+    store: enumOf(REPOSITORY_STORES, {
+      description:
+        '`embedded`: the SSO repository in the data directory (one node). `ldap`: users (and, with `ldap.access-control-base`, roles, sites and resources) in an LDAP directory — OpenLDAP or Active Directory — shared by every node that uses it.',
+      default: 'embedded',
+    }),
+    ldap: LdapSchema,
     'password-max-failure-count': integer(
       0,
       MAX_FAILURE_COUNT_LIMIT,

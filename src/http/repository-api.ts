@@ -17,6 +17,7 @@
 import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isRepositoryUnavailable } from '../sso/core/errors.ts';
 import type { AttemptOutcome } from '../sso/core/authenticate.ts';
 import type { PresentedCertificate } from '../sso/core/certificate-mapping.ts';
 import type { RepositoryAuthResult, RepositoryServer } from '../sso/servers/repository-server.ts';
@@ -143,6 +144,12 @@ export function registerRepositoryApi(app: FastifyInstance, o: RepositoryApiOpti
         });
       });
       api.setErrorHandler((err: { statusCode?: number }, req, reply) => {
+        // The SSO repository (directory) failed: logged by the repository server already.
+        if (isRepositoryUnavailable(err)) {
+          return reply.code(503).send({
+            error: { code: 'REPOSITORY_UNAVAILABLE', message: 'the SSO repository is unavailable' },
+          });
+        }
         const status =
           err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
             ? err.statusCode

@@ -45,6 +45,17 @@ export const SYSTEM_MESSAGES = {
       en: 'Check with the user and release the lock if appropriate; it may also be an attack.',
     },
   },
+  sso01040: {
+    severity: 'ERROR',
+    text: 'Access to SSO Repository failed. Code=(%x1)',
+    verified: true,
+    source:
+      'J-M1040 (text and codes 0x01 not ready, 0x02 LDAP protocol error); Sekisho assigns 0x03 bind refused and 0x04 timeout (unverified)',
+    action: {
+      ja: 'SSOリポジトリ(ディレクトリサーバ)が起動しているか、接続先・サービスアカウント・証明書の設定を確認してください。',
+      en: 'Check that the SSO repository (directory server) is running, and the URL, service account and certificate settings (docs/ldap.md).',
+    },
+  },
   sso01051: {
     severity: 'ERROR',
     text: 'Accept of request failed. Kind=(%s1) IPAddr=(%s2)',
@@ -110,9 +121,9 @@ function escapeParameter(s: string): string {
   return escapeQuoted(s).replaceAll('(', '\\x28').replaceAll(')', '\\x29');
 }
 
-/** The text of a message with its parameters. */
+/** The text of a message with its parameters (`%sN` text, `%xN` a code such as `0x01`). */
 export function systemMessageText(id: SystemMessageId, params: readonly string[]): string {
-  return SYSTEM_MESSAGES[id].text.replace(/%s(\d)/g, (_m, n: string) =>
+  return SYSTEM_MESSAGES[id].text.replace(/%[sx](\d)/g, (_m, n: string) =>
     escapeParameter(params[Number(n) - 1] ?? ''),
   );
 }

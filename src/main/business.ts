@@ -82,7 +82,7 @@ export async function business(
     return 1;
   }
 
-  const services = openServices(dataDir);
+  const services = openServices(dataDir, config);
   const logs = openProcessLogs(dataDir, config, (line: string) => {
     io.stderr(line);
   });

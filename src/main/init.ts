@@ -44,7 +44,7 @@ export interface InitResult {
 export async function initialize(dataDir: string, config: SekishoConfig): Promise<InitResult> {
   await ensureDevPki(dataDir);
   ensureAdminToken(dataDir);
-  const services = openServices(dataDir);
+  const services = openServices(dataDir, config);
   try {
     await ensureSystemCertificate(services.manager.store);
     await services.kek.read();

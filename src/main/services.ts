@@ -1,5 +1,11 @@
-/** Opens the embedded store and builds the management services on it. */
+/**
+ * Opens the embedded store and builds the management services on it. With
+ * `repository.store: ldap` the SSO users (and, with `ldap.access-control-base`, the roles,
+ * sites and resources) come from the LDAP directory instead (src/storage/ldap, docs/ldap.md).
+ */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SekishoConfig } from '../config/index.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { EventLog } from '../events/index.ts';
 import { KekService, kcvOf } from '../keyservers/kek.ts';
@@ -12,6 +18,11 @@ import { SqliteAccessControlRepository } from '../storage/sqlite/access-control-
 import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
 import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
 import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
+import { LdapAccessControlRepository } from '../storage/ldap/access-control-store.ts';
+import { LdapPool } from '../storage/ldap/connection.ts';
+import { LdapUserRepository } from '../storage/ldap/user-store.ts';
+import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
+import type { UserRepository } from '../sso/ports/user-repository.ts';
 
 export const LOCAL_KEK_FILE = 'kek.local';
 
@@ -21,8 +32,84 @@ export interface OpenServices extends ManagementServices {
   close(): void;
 }
 
-export function openServices(dataDir: string): OpenServices {
+/** The SSO repository's stores for the configuration (`repository.store`). */
+interface SsoStores {
+  readonly users: UserRepository;
+  readonly accessControl: AccessControlRepository;
+  readonly close: () => void;
+}
+
+/**
+ * The LDAP stores of `repository.ldap`. The service password is read from its file here and
+ * handed to the pool only; it is never logged nor kept in the configuration.
+ */
+export function openLdapStores(
+  dataDir: string,
+  config: SekishoConfig,
+  db: DatabaseSync,
+): SsoStores {
+  const l = config.repository.ldap;
+  const fromData = (f: string): string => path.resolve(dataDir, f);
+  if (l.url === undefined || l['bind-dn'] === undefined || l['bind-password-file'] === undefined) {
+    // loadConfig refuses this already; kept for callers that build a configuration by hand.
+    throw new Error(
+      'repository.store ldap needs repository.ldap.url, bind-dn and bind-password-file',
+    );
+  }
+  let password: string;
+  try {
+    password = readFileSync(fromData(l['bind-password-file']), 'utf8').split(/\r?\n/)[0] ?? '';
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? String(e.code) : 'unreadable';
+    throw new Error(
+      `repository.ldap.bind-password-file: cannot read ${l['bind-password-file']} (${code})`,
+      { cause: e },
+    );
+  }
+  const pool = new LdapPool({
+    url: l.url,
+    bindDn: l['bind-dn'],
+    bindPassword: password,
+    ca: l['ca-file'] === undefined ? undefined : readFileSync(fromData(l['ca-file']), 'utf8'),
+    startTls: l.starttls,
+    allowPlaintext: l['allow-plaintext'],
+    poolSize: l['pool-size'],
+    timeoutMs: l['timeout-ms'],
+  });
+  const acBase = l['access-control-base'];
+  return {
+    users: new LdapUserRepository({
+      pool,
+      userBase: l['user-base'] ?? config.repository['user-search-base'],
+      mode: l.mode,
+      roleAttribute: l['role-attribute'],
+    }),
+    accessControl:
+      acBase === undefined
+        ? new SqliteAccessControlRepository(db)
+        : new LdapAccessControlRepository({ pool, base: acBase }),
+    close: () => {
+      void pool.close();
+    },
+  };
+}
+
+export function openServices(dataDir: string, config?: SekishoConfig): OpenServices {
   const db = openDatabase(dataDir);
+  let sso: SsoStores;
+  try {
+    sso =
+      config?.repository.store === 'ldap'
+        ? openLdapStores(dataDir, config, db)
+        : {
+            users: new SqliteUserRepository(db),
+            accessControl: new SqliteAccessControlRepository(db),
+            close: () => undefined,
+          };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   const store = new SqliteKeyServerStore(db);
   const events = new EventLog(new SqliteEventStore(db), () => new Date());
   // The KEK service reaches key servers the way the manager does; the manager is made next.
@@ -48,9 +135,10 @@ export function openServices(dataDir: string): OpenServices {
     events,
     kek,
     serviceId,
-    users: new SqliteUserRepository(db),
-    accessControl: new SqliteAccessControlRepository(db),
+    users: sso.users,
+    accessControl: sso.accessControl,
     close: () => {
+      sso.close();
       db.close();
     },
   };

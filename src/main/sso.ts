@@ -3,6 +3,7 @@
  * on the embedded store, their access logs and the system log in DATA_DIR/logs (or the
  * configured directory), the service ID wrapped by the KEK, and the first administrator.
  */
+import { SsoError } from '../sso/core/errors.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -249,15 +250,26 @@ export async function ensureFirstAdministrator(
   const password = randomBytes(15).toString('base64url');
   const dn = `uid=${ADMIN_UID},${config.repository['user-search-base']}`;
   if ((await services.users.findByUid(ADMIN_UID)) === undefined) {
-    await services.users.add(
-      newSsoUser(dn, ADMIN_UID, {
-        cn: ['Sekisho administrator'],
-        sn: ['administrator'],
-        userPassword: await hasher.hashPassword(password),
-        ssoAuthType: 'basicAuth',
-        ssoRoleName: [ADMIN_ROLE],
-      }),
-    );
+    // Active Directory users are AD's own (SSO_REPOSITORY_READ_ONLY): the administrator is then
+    // an AD account named admin with the role, made by the AD administrators (docs/ldap.md).
+    const added = await services.users
+      .add(
+        newSsoUser(dn, ADMIN_UID, {
+          cn: ['Sekisho administrator'],
+          sn: ['administrator'],
+          userPassword: await hasher.hashPassword(password),
+          ssoAuthType: 'basicAuth',
+          ssoRoleName: [ADMIN_ROLE],
+        }),
+      )
+      .then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof SsoError && e.code === 'SSO_REPOSITORY_READ_ONLY') return false;
+          throw e;
+        },
+      );
+    if (!added) return undefined;
   } else {
     return undefined;
   }

@@ -106,7 +106,13 @@ export async function start(
     io.stderr(`sekisho start: cannot read a TLS file: ${(e as Error).message}\n`);
     return 1;
   }
-  const services = openServices(dataDir);
+  let services: ReturnType<typeof openServices>;
+  try {
+    services = openServices(dataDir, config);
+  } catch (e) {
+    io.stderr(`sekisho start: ${(e as Error).message}\n`);
+    return 1;
+  }
   await ensureSystemCertificate(services.manager.store);
   const token = ensureAdminToken(dataDir);
   const kekState = services.manager.store.getEncryption();

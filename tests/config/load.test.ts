@@ -40,6 +40,15 @@ describe('defaults', () => {
     assert.deepEqual(loadConfig({ text: '{}' }), {
       server: { listen: '127.0.0.1:8443' },
       repository: {
+        store: 'embedded',
+        ldap: {
+          starttls: false,
+          mode: 'openldap',
+          'role-attribute': 'memberOf',
+          'pool-size': 4,
+          'timeout-ms': 5000,
+          'allow-plaintext': false,
+        },
         'password-max-failure-count': 5,
         'lock-out-time': 0,
         'user-search-base': 'ou=users,dc=sekisho,dc=local',
@@ -448,5 +457,48 @@ describe('hostile input', () => {
     const text = `{"logs": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const p = problemsOf(text, 'CONFIG_SYNTAX');
     assert.match(p[0]!.message, /^line 1, column \d+: nesting deeper than 32$/);
+  });
+});
+
+describe('repository.store ldap', () => {
+  it('is embedded by default, with the LDAP defaults in place', () => {
+    const c = loadConfig({ text: '{}' });
+    assert.equal(c.repository.store, 'embedded');
+    assert.equal(c.repository.ldap['pool-size'], 4);
+    assert.equal(c.repository.ldap['timeout-ms'], 5000);
+    assert.equal(c.repository.ldap['allow-plaintext'], false);
+  });
+  it('needs url, bind-dn and bind-password-file, named by their dotted paths', () => {
+    const p = problemsOf(json({ repository: { store: 'ldap' } }));
+    assert.deepEqual(
+      p.map((x) => x.path),
+      ['repository.ldap.url', 'repository.ldap.bind-dn', 'repository.ldap.bind-password-file'],
+    );
+  });
+  it('refuses plain ldap:// unless StartTLS, or loopback with allow-plaintext', () => {
+    const ldap = { 'bind-dn': 'cn=s,dc=x', 'bind-password-file': 'pw' };
+    const problem = (extra: object) =>
+      problemsOf(json({ repository: { store: 'ldap', ldap: { ...ldap, ...extra } } }));
+    assert.deepEqual(
+      problem({ url: 'ldap://ldap.example.com' }).map((x) => x.path),
+      ['repository.ldap.url'],
+    );
+    assert.equal(problem({ url: 'ldap://ldap.example.com', 'allow-plaintext': true }).length, 1);
+    for (const ok of [
+      { url: 'ldap://ldap.example.com', starttls: true },
+      { url: 'ldaps://ldap.example.com:636' },
+      { url: 'ldap://127.0.0.1:389', 'allow-plaintext': true },
+    ]) {
+      const c = loadConfig({
+        text: json({ repository: { store: 'ldap', ldap: { ...ldap, ...ok } } }),
+      });
+      assert.equal(c.repository.store, 'ldap');
+    }
+    assert.deepEqual(
+      problemsOf(json({ repository: { ldap: { url: 'http://x', mode: 'novell', bogus: 1 } } })).map(
+        (x) => x.path,
+      ),
+      ['repository.ldap.bogus', 'repository.ldap.url', 'repository.ldap.mode'],
+    );
   });
 });

@@ -17,6 +17,10 @@ export const SSO_ERROR_CODES = {
   SSO_ENTRY_PARENT_INVALID: 'an entry cannot sit under its parent (a resource needs a site)',
   SSO_ENTRY_HAS_CHILDREN: 'an entry with entries below it cannot be deleted',
   SSO_SERVICE_ID_UNWRAP_FAILED: 'the stored service ID cannot be unwrapped with the KEK',
+  SSO_REPOSITORY_READ_ONLY:
+    'the repository does not store this change (e.g. Active Directory users)',
+  SSO_REPOSITORY_UNAVAILABLE:
+    'the SSO repository (a directory server) could not be reached, refused the bind, did not answer in time or answered abnormally',
 } as const;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;
@@ -35,4 +39,39 @@ export class SsoError extends Error {
     this.code = code;
     this.attribute = options?.attribute;
   }
+}
+
+/**
+ * Why the SSO repository could not be used, as the repository server's access log tells it
+ * (shared/reference/sso-interstage.md §4.1; src/logs/supplementary.ts):
+ * - `connect`: no connection (refused, unreachable, TLS handshake or certificate check failed)
+ *   — `Connection to SSO Repository failed`;
+ * - `bind`: the directory refused the service account's credentials —
+ *   `Authentication of SSO Repository failed`;
+ * - `timeout`: connected, but no answer within the configured time —
+ *   `Timeout in access of SSO Repository`;
+ * - `protocol`: an answer that makes no sense here (malformed message, an unexpected result
+ *   code such as busy, unavailable or insufficient access) —
+ *   `Abnormalities in access of SSO Repository`.
+ */
+export const REPOSITORY_FAILURE_REASONS = ['connect', 'bind', 'timeout', 'protocol'] as const;
+export type RepositoryFailureReason = (typeof REPOSITORY_FAILURE_REASONS)[number];
+
+/**
+ * `SSO_REPOSITORY_UNAVAILABLE`: a repository adapter could not do its work for a reason of the
+ * repository, not of the request. The message is for operators (it never holds a password);
+ * clients see a fixed text.
+ */
+export class SsoRepositoryUnavailableError extends SsoError {
+  readonly reason: RepositoryFailureReason;
+  constructor(reason: RepositoryFailureReason, message: string, options?: { cause?: unknown }) {
+    super('SSO_REPOSITORY_UNAVAILABLE', message, options);
+    this.name = 'SsoRepositoryUnavailableError';
+    this.reason = reason;
+  }
+}
+
+/** Whether `e` is {@link SsoRepositoryUnavailableError}. */
+export function isRepositoryUnavailable(e: unknown): e is SsoRepositoryUnavailableError {
+  return e instanceof SsoRepositoryUnavailableError;
 }

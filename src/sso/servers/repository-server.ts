@@ -14,6 +14,7 @@
  * recorded as a `Modification succeeded.` line with the update-system supplementary (seed 003).
  */
 import type { SsoUser } from '../core/user.ts';
+import { isRepositoryUnavailable, type RepositoryFailureReason } from '../core/errors.ts';
 import type { CertMappingAttribute } from '../core/user.ts';
 import type { AttemptOutcome, AuthSupplementaryId, LogResult } from '../core/authenticate.ts';
 import {
@@ -100,6 +101,20 @@ export interface RepositoryAuthResult {
 }
 
 const lower = (s: string): string => s.toLowerCase();
+
+/**
+ * The access-log supplementary (§4.1) and sso01040 code (J-M1040: 0x01 not ready, 0x02 LDAP
+ * protocol error; 0x03 and 0x04 are Sekisho's) of each reason the repository failed.
+ */
+const REPOSITORY_FAILURES = {
+  connect: { supplementary: 'REPOSITORY_CONNECT_FAILED', code: '0x01' },
+  protocol: { supplementary: 'ABNORMAL_REPOSITORY_ACCESS', code: '0x02' },
+  bind: { supplementary: 'REPOSITORY_AUTHENTICATION_FAILED', code: '0x03' },
+  timeout: { supplementary: 'REPOSITORY_TIMEOUT', code: '0x04' },
+} as const satisfies Record<
+  RepositoryFailureReason,
+  { supplementary: Supplementary; code: string }
+>;
 
 /** The certificate as the log identifies it when it names no single user (§7 Q3). */
 export function certificateIdentification(cert: PresentedCertificate): UserIdentification {
@@ -192,8 +207,40 @@ export class RepositoryServer {
     );
   }
 
-  /** Authenticates one request; never throws for anything the client sent. */
+  /**
+   * Authenticates one request; never throws for anything the client sent. When the SSO
+   * repository itself fails (`SSO_REPOSITORY_UNAVAILABLE`), the request is logged as
+   * `Authentication(<method>) failed.` with the supplementary of the reason (§4.1) and the
+   * system log gets sso01040; the error is then rethrown for the caller to answer "service
+   * unavailable" (no user was authenticated, no lockout state changed here).
+   */
   async authenticate(req: RepositoryAuthRequest): Promise<RepositoryAuthResult> {
+    try {
+      return await this.#authenticate(req);
+    } catch (e) {
+      if (isRepositoryUnavailable(e)) this.#repositoryFailed(req, e.reason);
+      throw e;
+    }
+  }
+
+  #repositoryFailed(req: RepositoryAuthRequest, reason: RepositoryFailureReason): void {
+    const { supplementary, code } = REPOSITORY_FAILURES[reason];
+    const identification: UserIdentification | undefined =
+      req.uid !== undefined
+        ? { kind: 'uid', value: req.uid }
+        : req.certificate !== undefined
+          ? certificateIdentification(req.certificate)
+          : undefined;
+    this.#line(
+      req,
+      identification,
+      { token: `Authentication(${RepositoryServer.methodOf(req)})`, outcome: 'failed' },
+      supplementary,
+    );
+    this.#o.systemLog.write('sso01040', code);
+  }
+
+  async #authenticate(req: RepositoryAuthRequest): Promise<RepositoryAuthResult> {
     const now = this.#now();
     const policy = this.#o.policy();
     const presented = {

@@ -17,9 +17,12 @@ export interface ContractSubject {
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 
+// Users carry `cn` and `sn`: their object classes (person, inetOrgPerson) require them (RFC 4519
+// §3.12), and a directory that checks its schema — the LDAP adapters — refuses an entry without.
 function alice() {
   return newSsoUser('uid=alice,ou=User,o=example', 'alice', {
     cn: ['Alice Example'],
+    sn: ['Example'],
     mail: ['Alice@Example.com'],
     employeeNumber: 'E100',
     userPassword: '{SSHA}x',
@@ -190,7 +193,7 @@ export function describeUserRepositoryContract(
     void it('lists users by DN in pages', () =>
       withRepo(factory, async (repo) => {
         for (const n of ['c', 'a', 'e', 'b', 'd']) {
-          await repo.add(newSsoUser(`uid=${n},o=example`, n));
+          await repo.add(newSsoUser(`uid=${n},o=example`, n, { cn: [n], sn: [n] }));
         }
         const seen: string[] = [];
         let cursor: string | undefined;

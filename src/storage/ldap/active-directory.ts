@@ -1,0 +1,142 @@
+/**
+ * Active Directory as the user store (shared/reference/sso-interstage.md §5.3): how an AD
+ * `user` entry becomes an {@link SsoUser}.
+ *
+ * - The user ID is `sAMAccountName` (`uid` is ignored).
+ * - Roles come from a configurable attribute (default `memberOf`): a DN value is reduced to the
+ *   value of its first RDN when that is a `CN` (`CN=Finance,OU=Groups,DC=corp` → `Finance`),
+ *   any other value is taken as it is; a static mapping table (attribute value → role names,
+ *   compared case-insensitively) takes precedence. With the SSO schema extension installed,
+ *   the entry's own `ssoRoleName` values are added. Names that cannot be SSO role names (over
+ *   32 UTF-8 bytes, or with a comma) are dropped: no role could carry them.
+ * - `lockoutTime` non-zero ⇒ locked since then; `userAccountControl` with ACCOUNTDISABLE (0x2)
+ *   ⇒ outside the validity period (`ssoNotAfter` at the epoch), so that no lock release can
+ *   let a disabled account in; `accountExpires` (FILETIME; 0 and 2^63−1 = never) ⇒
+ *   `ssoNotAfter`, the earlier of the two when both apply.
+ * - Without the extension (no `ssoUser` object class on the entry) the `user` class stands for
+ *   `ssoUser`, and the SSO attributes take their defaults (failure count 0, status from the AD
+ *   lockout above).
+ * - Passwords are never readable in AD (`unicodePwd` is write-only): `userPassword` is absent.
+ */
+import {
+  MAX_ROLE_NAME_BYTES,
+  parseSsoUser,
+  type SsoUser,
+  type UserEntry,
+} from '../../sso/core/user.ts';
+
+/** userAccountControl ACCOUNTDISABLE. */
+export const UF_ACCOUNTDISABLE = 0x2;
+/** FILETIME of 1970-01-01T00:00:00Z: 100 ns intervals since 1601-01-01. */
+const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+const FILETIME_NEVER = 0x7fff_ffff_ffff_ffffn;
+
+/** Attributes read from AD besides the SSO ones. */
+export const AD_ATTRIBUTES = [
+  'sAMAccountName',
+  'lockoutTime',
+  'userAccountControl',
+  'accountExpires',
+] as const;
+
+export interface ActiveDirectoryMapping {
+  /** The attribute roles are read from; default `memberOf`. */
+  readonly roleAttribute: string;
+  /** Attribute value (lower case) → role names. */
+  readonly roleMapping: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A FILETIME text as a Date; undefined for 0, "never", or a malformed value. */
+export function fromFileTime(text: string | undefined): Date | undefined {
+  if (text === undefined || !/^-?\d{1,20}$/.test(text)) return undefined;
+  const v = BigInt(text);
+  if (v <= 0n || v >= FILETIME_NEVER) return undefined;
+  return new Date(Number((v - FILETIME_UNIX_EPOCH) / 10_000n));
+}
+
+/** A Date as FILETIME text (for tests and tools). */
+export function toFileTime(date: Date): string {
+  return (BigInt(date.getTime()) * 10_000n + FILETIME_UNIX_EPOCH).toString();
+}
+
+/** The role name a group value stands for: the CN of a DN, or the value itself. */
+export function groupRoleName(value: string): string {
+  const m = /^\s*cn\s*=\s*((?:[^,+\\]|\\.)*)/i.exec(value);
+  if (m === null || !value.includes('=')) return value;
+  return m[1]!
+    .trim()
+    .replace(/\\([0-9A-Fa-f]{2}|.)/g, (_s, x: string) =>
+      x.length === 2 ? String.fromCharCode(parseInt(x, 16)) : x,
+    );
+}
+
+const fitsRoleName = (n: string): boolean =>
+  n.length > 0 && !n.includes(',') && new TextEncoder().encode(n).length <= MAX_ROLE_NAME_BYTES;
+
+function get(attributes: ReadonlyMap<string, readonly (string | Uint8Array)[]>, name: string) {
+  const out: string[] = [];
+  for (const [k, vs] of attributes) {
+    if (k.toLowerCase() !== name.toLowerCase()) continue;
+    for (const v of vs) if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
+
+/** Whether an AD entry carries the SSO schema extension (`ssoUser` object class). */
+export function hasSsoExtension(entry: UserEntry): boolean {
+  return get(entry.attributes, 'objectClass').some((c) => c.toLowerCase() === 'ssouser');
+}
+
+/** Maps an AD user entry (see the module comment). Throws SsoError as parseSsoUser does. */
+export function adEntryToUser(entry: UserEntry, mapping: ActiveDirectoryMapping): SsoUser {
+  const attrs = entry.attributes;
+  const roleAttr = mapping.roleAttribute.toLowerCase();
+  const skip = new Set(['uid', 'userpassword', 'ssorolename', roleAttr, 'samaccountname']);
+  const rebuilt = new Map<string, (string | Uint8Array)[]>();
+  for (const [k, vs] of attrs) {
+    if (skip.has(k.toLowerCase())) continue;
+    rebuilt.set(k, [...vs]);
+  }
+  const sam = get(attrs, 'sAMAccountName');
+  if (sam.length > 0) rebuilt.set('uid', sam);
+  const classes = get(attrs, 'objectClass');
+  const extension = hasSsoExtension(entry);
+  if (!extension) rebuilt.set('objectClass', [...classes, 'ssoUser']);
+
+  const roles: string[] = [];
+  for (const v of get(attrs, mapping.roleAttribute)) {
+    const mapped = mapping.roleMapping.get(v.toLowerCase());
+    roles.push(...(mapped ?? [groupRoleName(v)]));
+  }
+  if (extension) roles.push(...get(attrs, 'ssoRoleName'));
+  const seen = new Set<string>();
+  const kept = roles.filter((r) => {
+    const k = r.toLowerCase();
+    if (!fitsRoleName(r) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (kept.length > 0) rebuilt.set('ssoRoleName', kept);
+  // AD attributes that are not SSO attributes: parseSsoUser ignores them.
+  const user = parseSsoUser({ dn: entry.dn, attributes: rebuilt });
+
+  const lockedAt = fromFileTime(get(attrs, 'lockoutTime')[0]);
+  const uac = Number(get(attrs, 'userAccountControl')[0] ?? '0');
+  const disabled = Number.isInteger(uac) && (uac & UF_ACCOUNTDISABLE) !== 0;
+  const expires = fromFileTime(get(attrs, 'accountExpires')[0]);
+  let notAfter = user.ssoNotAfter;
+  for (const d of [expires, disabled ? new Date(0) : undefined]) {
+    if (d !== undefined && (notAfter === undefined || d < notAfter)) notAfter = d;
+  }
+  return {
+    ...user,
+    userPassword: undefined,
+    ssoNotAfter: notAfter,
+    ...(lockedAt === undefined
+      ? {}
+      : {
+          ssoUserStatus: 'locked' as const,
+          ssoLockTimeStamp: user.ssoLockTimeStamp ?? lockedAt,
+        }),
+  };
+}

@@ -1,0 +1,449 @@
+// Debian's OpenLDAP slapd (package slapd, installed by tests/global-setup.ts) as a test fixture:
+// in the foreground, in a private temporary directory holding its cn=config (slapd.d, made by
+// `slapadd -n0` from generated LDIF), its mdb database and its ldapi socket; listening on
+// ldap://127.0.0.1:PORT (StartTLS offered) and ldaps://127.0.0.1:PORT2 with a certificate of a
+// throwaway test CA (tests/helpers/certs.ts), TLS 1.2 at least.
+//
+// The database holds one suffix (default dc=sekisho,dc=test) with the core, cosine,
+// inetorgperson and nis schemas of /etc/ldap/schema plus Sekisho's (schema/sekisho.ldif) and
+// any extra schema given, a root DN, and a service account: a plain entry (not the root DN)
+// whose ACLs give it write access (manage, for the Relax control) and no size limit, as a
+// production Sekisho account would have. Ready once the service account can bind. `stop` and
+// `start` take the server down and bring it back on the same ports and data; `close` stops it
+// and removes the directory. Runs as whatever user the tests run as (root in the container):
+// no -u/-g, the files are that user's.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, NoSuchObjectError } from 'ldapts';
+import { makeTestPki } from './certs.ts';
+import { freePort } from './ports.ts';
+
+export const SLAPD = '/usr/sbin/slapd';
+export const SLAPADD = '/usr/sbin/slapadd';
+export const LDAPMODIFY = '/usr/bin/ldapmodify';
+
+const SCHEMA_DIR = '/etc/ldap/schema';
+const SEKISHO_SCHEMA_LDIF = path.resolve(import.meta.dirname, '../../schema/sekisho.ldif');
+
+export interface SlapdOptions {
+  /** The database suffix; default `dc=sekisho,dc=test`. Its top entry is created too. */
+  readonly suffix?: string;
+  /** The top entry's LDIF attributes (without `dn:`); default derived from the first RDN. */
+  readonly suffixEntry?: string;
+  /** Extra schema files in OpenLDAP `.schema` form, loaded after Sekisho's. */
+  readonly schemaFiles?: readonly string[];
+  /** LDIF of entries to load under the suffix before the first start (slapadd). */
+  readonly data?: string;
+}
+
+export interface Slapd {
+  /** `ldap://127.0.0.1:PORT` (plain; StartTLS available). */
+  readonly url: string;
+  /** `ldaps://127.0.0.1:PORT2`. */
+  readonly ldapsUrl: string;
+  /** `ldapi://…` socket in the private directory (for setup). */
+  readonly ldapiUrl: string;
+  readonly dir: string;
+  /** PEM file of the CA that signed the server certificate (CN=localhost, IP 127.0.0.1). */
+  readonly caFile: string;
+  readonly suffix: string;
+  readonly rootDn: string;
+  readonly rootPassword: string;
+  /** The service account Sekisho binds as. */
+  readonly serviceDn: string;
+  readonly servicePassword: string;
+  /** A file holding {@link servicePassword} (mode 0600), as `bind-password-file` wants. */
+  readonly servicePasswordFile: string;
+  /** What slapd wrote so far. */
+  log(): string;
+  /** Applies LDIF with `ldapmodify -a` over ldapi: `config` as the peer-credential root of cn=config, else as the root DN. */
+  modify(ldif: string, as?: 'config' | 'root'): Promise<void>;
+  /** A client bound as the root DN over ldapi (setup and inspection); unbind it. */
+  rootClient(): Promise<Client>;
+  /** Deletes `dn` and everything below it, as the root DN (no error when it is absent). */
+  removeTree(dn: string): Promise<void>;
+  /** Adds entries from `{ dn, attributes }` records as the root DN, in order. */
+  addEntries(
+    entries: readonly { dn: string; attributes: Record<string, string | string[]> }[],
+  ): Promise<void>;
+  /** Stops slapd (SIGTERM, SIGKILL after 5 s), keeping ports, configuration and data. */
+  stop(): Promise<void>;
+  /** Starts it again after {@link stop}; resolves once it answers a bind. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+/** `{SSHA}` of a password (salted SHA-1, as slappasswd makes it). */
+export function sshaPassword(password: string): string {
+  const salt = randomBytes(8);
+  const digest = createHash('sha1').update(password).update(salt).digest();
+  return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
+}
+
+/**
+ * An OpenLDAP `.schema` file in cn=config LDIF form (`cn=NAME,cn=schema,cn=config`): the
+ * definitions as `olcObjectIdentifier`, `olcAttributeTypes`, `olcObjectClasses`, each on one
+ * (folded) line with whitespace runs made single spaces. Comments are dropped.
+ */
+export function schemaToLdif(schemaText: string, name: string): string {
+  const out = [`dn: cn=${name},cn=schema,cn=config`, 'objectClass: olcSchemaConfig', `cn: ${name}`];
+  for (const [keyword, body] of schemaDefinitions(schemaText)) {
+    const attr = {
+      objectidentifier: 'olcObjectIdentifier',
+      attributetype: 'olcAttributeTypes',
+      objectclass: 'olcObjectClasses',
+    }[keyword];
+    if (attr === undefined) throw new Error(`schemaToLdif: unsupported keyword ${keyword}`);
+    out.push(foldLdif(`${attr}: ${body}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The definitions of a `.schema` file: [lower-case keyword, body with single spaces]. */
+export function schemaDefinitions(schemaText: string): [string, string][] {
+  const defs: [string, string][] = [];
+  let current: string | undefined;
+  const flush = (): void => {
+    if (current === undefined) return;
+    const m = /^(\S+)\s+([\s\S]*)$/.exec(current.trim());
+    if (m === null) throw new Error(`schema: cannot read ${JSON.stringify(current)}`);
+    defs.push([m[1]!.toLowerCase(), m[2]!.replace(/\s+/g, ' ').trim()]);
+    current = undefined;
+  };
+  for (const line of schemaText.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (/^\s/.test(line) && current !== undefined) {
+      current += ' ' + line.trim();
+      continue;
+    }
+    flush();
+    if (line.trim() !== '') current = line;
+  }
+  flush();
+  return defs;
+}
+
+/** Folds an LDIF line at 76 octets (ASCII input), continuation lines starting with a space. */
+function foldLdif(line: string): string {
+  const parts = [line.slice(0, 76)];
+  for (let i = 76; i < line.length; i += 75) parts.push(' ' + line.slice(i, i + 75));
+  return parts.join('\n');
+}
+
+function firstRdn(dn: string): { type: string; value: string } {
+  const m = /^([A-Za-z]+)=([^,]+)/.exec(dn);
+  if (m === null) throw new Error(`slapd helper: cannot read the first RDN of ${dn}`);
+  return { type: m[1]!, value: m[2]! };
+}
+
+function defaultSuffixEntry(suffix: string): string {
+  const { type, value } = firstRdn(suffix);
+  switch (type.toLowerCase()) {
+    case 'dc':
+      return `objectClass: top\nobjectClass: dcObject\nobjectClass: organization\ndc: ${value}\no: ${value}`;
+    case 'o':
+      return `objectClass: top\nobjectClass: organization\no: ${value}`;
+    case 'ou':
+      return `objectClass: top\nobjectClass: organizationalUnit\nou: ${value}`;
+    default:
+      throw new Error(`slapd helper: give suffixEntry for ${suffix}`);
+  }
+}
+
+function configLdif(o: {
+  dir: string;
+  suffix: string;
+  rootDn: string;
+  rootPassword: string;
+  serviceDn: string;
+  pki: { caCert: string; serverCert: string; serverKey: string };
+  schemaFiles: readonly string[];
+}): string {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const peer = `gidNumber=${gid}+uidNumber=${uid},cn=peercred,cn=external,cn=auth`;
+  const extra = o.schemaFiles.map((f, i) =>
+    schemaToLdif(readFileSync(f, 'utf8'), `extra${i}`).trimEnd(),
+  );
+  return [
+    'dn: cn=config',
+    'objectClass: olcGlobal',
+    'cn: config',
+    `olcPidFile: ${path.join(o.dir, 'slapd.pid')}`,
+    `olcArgsFile: ${path.join(o.dir, 'slapd.args')}`,
+    `olcTLSCACertificateFile: ${o.pki.caCert}`,
+    `olcTLSCertificateFile: ${o.pki.serverCert}`,
+    `olcTLSCertificateKeyFile: ${o.pki.serverKey}`,
+    // 3.3 = TLS 1.2 (OpenLDAP counts SSL 3.0 as 3.0).
+    'olcTLSProtocolMin: 3.3',
+    'olcLogLevel: none',
+    '',
+    'dn: cn=module{0},cn=config',
+    'objectClass: olcModuleList',
+    'cn: module{0}',
+    'olcModulePath: /usr/lib/ldap',
+    'olcModuleLoad: back_mdb',
+    'olcModuleLoad: unique',
+    '',
+    'dn: cn=schema,cn=config',
+    'objectClass: olcSchemaConfig',
+    'cn: schema',
+    '',
+    ...['core', 'cosine', 'inetorgperson', 'nis'].map(
+      (s) => `include: file://${path.join(SCHEMA_DIR, `${s}.ldif`)}\n`,
+    ),
+    `include: file://${SEKISHO_SCHEMA_LDIF}`,
+    '',
+    ...extra.map((e) => `${e}\n`),
+    'dn: olcDatabase={-1}frontend,cn=config',
+    'objectClass: olcDatabaseConfig',
+    'objectClass: olcFrontendConfig',
+    'olcDatabase: {-1}frontend',
+    // The root DSE and the schema are readable by anyone (clients discover controls there).
+    'olcAccess: {0}to dn.base="" by * read',
+    'olcAccess: {1}to dn.base="cn=Subschema" by * read',
+    '',
+    'dn: olcDatabase={0}config,cn=config',
+    'objectClass: olcDatabaseConfig',
+    'olcDatabase: {0}config',
+    `olcAccess: {0}to * by dn.exact="${peer}" manage by * none`,
+    '',
+    'dn: olcDatabase={1}mdb,cn=config',
+    'objectClass: olcDatabaseConfig',
+    'objectClass: olcMdbConfig',
+    'olcDatabase: {1}mdb',
+    `olcSuffix:${o.suffix === '' ? '' : ` ${o.suffix}`}`,
+    `olcRootDN: ${o.rootDn}`,
+    `olcRootPW: ${o.rootPassword}`,
+    `olcDbDirectory: ${path.join(o.dir, 'data')}`,
+    'olcDbMaxSize: 268435456',
+    // A test fixture: an fsync per write buys nothing here; SIGTERM still flushes.
+    'olcDbNoSync: TRUE',
+    'olcDbIndex: objectClass eq',
+    'olcDbIndex: uid,mail,cn,employeeNumber,serialNumber,dnQualifier eq',
+    'olcDbIndex: ssoRoleName eq',
+    `olcLimits: dn.exact="${o.serviceDn}" size=unlimited time=unlimited`,
+    `olcAccess: {0}to attrs=userPassword by dn.exact="${o.serviceDn}" manage by self =x by anonymous auth by * none`,
+    `olcAccess: {1}to * by dn.exact="${o.serviceDn}" manage by * none`,
+    '',
+  ].join('\n');
+}
+
+function run(file: string, args: readonly string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+const exited = (child: ChildProcess): boolean =>
+  child.exitCode !== null || child.signalCode !== null;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (exited(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Whether `dn`/`password` can bind at `url` (plain LDAP on loopback, setup only). */
+async function canBind(url: string, dn: string, password: string): Promise<boolean> {
+  const client = new Client({ url, connectTimeout: 1000, timeout: 1000 });
+  try {
+    await client.bind(dn, password);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+/** Starts slapd; throws with its log when it does not come up. */
+export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-slapd-'));
+  try {
+    return await setUp(dir, options);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
+  const suffix = options.suffix ?? 'dc=sekisho,dc=test';
+  const under = (rdn: string): string => (suffix === '' ? rdn : `${rdn},${suffix}`);
+  const rootDn = under('cn=admin');
+  const rootPassword = randomBytes(12).toString('base64url');
+  const serviceDn = under('cn=sekisho-service');
+  const servicePassword = randomBytes(12).toString('base64url');
+  const pki = makeTestPki(path.join(dir, 'pki'));
+  const configDir = path.join(dir, 'slapd.d');
+  mkdirSync(configDir);
+  mkdirSync(path.join(dir, 'data'));
+  const servicePasswordFile = path.join(dir, 'service-password');
+  writeFileSync(servicePasswordFile, servicePassword + '\n', { mode: 0o600 });
+
+  writeFileSync(
+    path.join(dir, 'config.ldif'),
+    configLdif({
+      dir,
+      suffix,
+      rootDn,
+      rootPassword,
+      serviceDn,
+      pki,
+      schemaFiles: options.schemaFiles ?? [],
+    }),
+  );
+  await run(SLAPADD, ['-n', '0', '-F', configDir, '-l', path.join(dir, 'config.ldif')]);
+  const data = [
+    // The null suffix (every DN) has no top entry.
+    ...(suffix === ''
+      ? []
+      : [`dn: ${suffix}\n${options.suffixEntry ?? defaultSuffixEntry(suffix)}`]),
+    `dn: ${serviceDn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: sekisho-service\nuserPassword: ${sshaPassword(servicePassword)}`,
+    ...(options.data === undefined ? [] : [options.data.trim()]),
+  ].join('\n\n');
+  writeFileSync(path.join(dir, 'data.ldif'), data + '\n');
+  await run(SLAPADD, ['-F', configDir, '-b', suffix, '-l', path.join(dir, 'data.ldif')]);
+
+  const socket = path.join(dir, 'ldapi');
+  const ldapiUrl = `ldapi://${encodeURIComponent(socket)}`;
+  const out = { log: '' };
+
+  const spawnSlapd = async (ldapPort: number, ldapsPort: number): Promise<ChildProcess> => {
+    const child = spawn(
+      SLAPD,
+      [
+        '-d',
+        '0',
+        '-F',
+        configDir,
+        '-h',
+        `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/ ${ldapiUrl}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        out.log += chunk;
+      });
+    }
+    await new Promise<void>((resolve) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => {
+        out.log += String(e);
+        resolve();
+      });
+    });
+    const url = `ldap://127.0.0.1:${ldapPort}`;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!exited(child) && Date.now() < deadline) {
+      if (await canBind(url, serviceDn, servicePassword)) return child;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await stopChild(child);
+    throw new Error(`slapd did not start on ${ldapPort}/${ldapsPort}:\n${out.log}`);
+  };
+
+  let child: ChildProcess | undefined;
+  let ldapPort = 0;
+  let ldapsPort = 0;
+  for (let attempt = 0; child === undefined; attempt++) {
+    ldapPort = await freePort();
+    ldapsPort = await freePort();
+    try {
+      child = await spawnSlapd(ldapPort, ldapsPort);
+    } catch (e) {
+      if (attempt >= 4 || !/Address already in use|errno=98/.test(out.log)) throw e;
+    }
+  }
+  let current: ChildProcess = child;
+
+  const modify = (ldif: string, as: 'config' | 'root' = 'root'): Promise<void> =>
+    run(
+      LDAPMODIFY,
+      as === 'config'
+        ? ['-a', '-Q', '-Y', 'EXTERNAL', '-H', ldapiUrl]
+        : ['-a', '-x', '-H', ldapiUrl, '-D', rootDn, '-w', rootPassword],
+      ldif,
+    ).then(() => undefined);
+
+  const rootClient = async (): Promise<Client> => {
+    // ldapts speaks ldap:// and ldaps:// only: hand it the Unix socket as its transport.
+    const client = new Client({
+      url: 'ldap://localhost',
+      timeout: 5000,
+      createConnection: () => net.connect(socket),
+    });
+    await client.bind(rootDn, rootPassword);
+    return client;
+  };
+
+  return {
+    url: `ldap://127.0.0.1:${ldapPort}`,
+    ldapsUrl: `ldaps://127.0.0.1:${ldapsPort}`,
+    ldapiUrl,
+    dir,
+    caFile: pki.caCert,
+    suffix,
+    rootDn,
+    rootPassword,
+    serviceDn,
+    servicePassword,
+    servicePasswordFile,
+    log: () => out.log,
+    modify,
+    rootClient,
+    removeTree: async (dn) => {
+      const client = await rootClient();
+      try {
+        const { searchEntries } = await client
+          .search(dn, { scope: 'sub', attributes: ['1.1'] })
+          .catch((e: unknown) => {
+            if (e instanceof NoSuchObjectError) return { searchEntries: [] };
+            throw e;
+          });
+        // Deepest first: more RDNs, longer DN.
+        const dns = searchEntries.map((e) => e.dn).sort((a, b) => b.length - a.length);
+        for (const d of dns) await client.del(d);
+      } finally {
+        await client.unbind();
+      }
+    },
+    addEntries: async (entries) => {
+      const client = await rootClient();
+      try {
+        for (const e of entries) await client.add(e.dn, e.attributes);
+      } finally {
+        await client.unbind();
+      }
+    },
+    stop: () => stopChild(current),
+    start: async () => {
+      await stopChild(current);
+      current = await spawnSlapd(ldapPort, ldapsPort);
+    },
+    close: async () => {
+      await stopChild(current);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

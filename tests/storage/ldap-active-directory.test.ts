@@ -1,0 +1,136 @@
+/**
+ * LdapUserRepository in Active Directory mode, against slapd holding AD-style entries
+ * (tests/fixtures/ldap/ad-lite.schema, since slapd lacks AD's schema): the user ID is
+ * sAMAccountName (uid ignored), roles come from memberOf (a group DN counts as its CN, a
+ * mapping table wins), lockoutTime locks, ACCOUNTDISABLE and accountExpires end the validity,
+ * writes are refused, and lockout is written only to entries with the SSO schema extension.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { SsoError } from '../../src/sso/core/errors.ts';
+import { isLocked, lockoutPolicy, lockoutStateOf } from '../../src/sso/core/lockout.ts';
+import { newSsoUser, userDn } from '../../src/sso/core/user.ts';
+import { withinValidity } from '../../src/sso/core/authenticate.ts';
+import { toFileTime } from '../../src/storage/ldap/active-directory.ts';
+import { LdapPool } from '../../src/storage/ldap/connection.ts';
+import { LdapUserRepository } from '../../src/storage/ldap/user-store.ts';
+import { startSlapd } from '../helpers/slapd.ts';
+
+const LOCKED_AT = new Date('2030-03-01T10:00:00Z');
+const EXPIRES = new Date('2031-01-01T00:00:00Z');
+const NOW = new Date('2030-06-01T00:00:00Z');
+const USERS = 'OU=Users,DC=corp,DC=test';
+
+function adUser(
+  name: string,
+  lines: string[] = [],
+  classes = ['top', 'person', 'organizationalPerson', 'user'],
+): string {
+  return [
+    `dn: CN=${name},${USERS}`,
+    ...classes.map((c) => `objectClass: ${c}`),
+    `cn: ${name}`,
+    `sn: ${name}`,
+    `sAMAccountName: ${name.toLowerCase()}`,
+    ...(lines.some((l) => l.startsWith('userAccountControl:')) ? [] : ['userAccountControl: 512']),
+    ...lines,
+  ].join('\n');
+}
+
+const slapd = await startSlapd({
+  suffix: 'DC=corp,DC=test',
+  schemaFiles: [new URL('../fixtures/ldap/ad-lite.schema', import.meta.url).pathname],
+  data: [
+    `dn: ${USERS}\nobjectClass: organizationalUnit\nou: Users`,
+    'dn: OU=Groups,DC=corp,DC=test\nobjectClass: organizationalUnit\nou: Groups',
+    adUser('Alice', [
+      'memberOf: CN=Finance,OU=Groups,DC=corp,DC=test',
+      'memberOf: CN=Admins,OU=Groups,DC=corp,DC=test',
+      'memberOf: CN=A group name far longer than thirty-two bytes,OU=Groups,DC=corp,DC=test',
+      'uid: not-alice',
+      'lockoutTime: 0',
+      'accountExpires: 9223372036854775807',
+    ]),
+    adUser('Bob', [`lockoutTime: ${toFileTime(LOCKED_AT)}`]),
+    adUser('Carol', ['userAccountControl: 514']),
+    adUser('Dave', [`accountExpires: ${toFileTime(EXPIRES)}`]),
+    adUser(
+      'Erin',
+      ['ssoFailureCount: 0', 'ssoUserStatus: good', 'ssoRoleName: auditors'],
+      ['top', 'person', 'organizationalPerson', 'user', 'ssoUser'],
+    ),
+  ].join('\n\n'),
+});
+after(() => slapd.close());
+
+const pool = new LdapPool({
+  url: slapd.ldapsUrl,
+  ca: readFileSync(slapd.caFile, 'utf8'),
+  bindDn: slapd.serviceDn,
+  bindPassword: slapd.servicePassword,
+});
+after(() => pool.close());
+const repo = new LdapUserRepository({
+  pool,
+  userBase: USERS,
+  mode: 'ad',
+  roleMapping: new Map([['CN=Admins,OU=Groups,DC=corp,DC=test', ['sekisho-admin', 'staff']]]),
+});
+
+void describe('LdapUserRepository, mode ad', () => {
+  void it('finds by sAMAccountName, ignores uid, maps groups to roles', async () => {
+    const alice = await repo.findByUid('alice');
+    assert.ok(alice);
+    assert.equal(alice.dn.toLowerCase(), `cn=alice,${USERS}`.toLowerCase());
+    assert.equal(alice.uid, 'alice');
+    assert.equal(await repo.findByUid('not-alice'), undefined);
+    assert.deepEqual(alice.ssoRoleName, ['Finance', 'sekisho-admin', 'staff']);
+    assert.ok(alice.objectClass.includes('ssoUser'), 'the user class stands for ssoUser');
+    assert.equal(alice.userPassword, undefined);
+    assert.equal(alice.ssoUserStatus, 'good');
+    assert.equal(alice.ssoNotAfter, undefined);
+    assert.deepEqual(
+      (await repo.findByCertificate('uid', 'ALICE')).map((u) => u.dn),
+      [alice.dn],
+    );
+    assert.equal((await repo.listUsers({ cursor: undefined, limit: 10 })).items.length, 5);
+  });
+
+  void it('lockoutTime locks; ACCOUNTDISABLE and accountExpires end the validity', async () => {
+    const policy = lockoutPolicy({ maxFailureCount: 3 });
+    const bob = await repo.findByUid('bob');
+    assert.ok(bob);
+    assert.equal(bob.ssoUserStatus, 'locked');
+    assert.equal(bob.ssoLockTimeStamp?.getTime(), LOCKED_AT.getTime());
+    assert.equal(isLocked(lockoutStateOf(bob), policy, NOW).locked, true);
+    const carol = await repo.findByUid('carol');
+    assert.ok(carol);
+    assert.equal(carol.ssoNotAfter?.getTime(), 0);
+    assert.equal(withinValidity(carol, NOW), false);
+    const dave = await repo.findByUid('dave');
+    assert.ok(dave);
+    assert.equal(dave.ssoNotAfter?.getTime(), EXPIRES.getTime());
+    assert.equal(withinValidity(dave, NOW), true);
+    assert.equal(withinValidity(dave, new Date('2031-02-01T00:00:00Z')), false);
+  });
+
+  void it('writes lockout only with the SSO schema extension; never adds or changes users', async () => {
+    const policy = lockoutPolicy({ maxFailureCount: 2 });
+    const alice = await repo.findByUid('alice');
+    assert.ok(alice);
+    assert.equal((await repo.recordFailure(alice.dn, policy, NOW)).event, 'counted');
+    assert.equal((await repo.findByDn(alice.dn))?.ssoFailureCount, 0, 'nothing written to AD');
+    const erin = await repo.findByUid('erin');
+    assert.ok(erin);
+    assert.deepEqual(erin.ssoRoleName, ['auditors']);
+    assert.equal((await repo.recordFailure(erin.dn, policy, NOW)).event, 'counted');
+    assert.equal((await repo.recordFailure(erin.dn, policy, NOW)).event, 'locked');
+    assert.equal((await repo.findByDn(erin.dn))?.ssoUserStatus, 'locked');
+    assert.equal((await repo.unlock(erin.dn)).locked, true);
+    const readOnly = (e: unknown) => e instanceof SsoError && e.code === 'SSO_REPOSITORY_READ_ONLY';
+    await assert.rejects(repo.add(newSsoUser(`CN=New,${USERS}`, 'new')), readOnly);
+    await assert.rejects(repo.modify(userDn(alice.dn), { cn: ['x'] }), readOnly);
+    await assert.rejects(repo.delete(userDn(alice.dn)), readOnly);
+  });
+});
