@@ -3,8 +3,8 @@
  * on the embedded store, their access logs and the system log in DATA_DIR/logs (or the
  * configured directory), the service ID wrapped by the KEK, and the first administrator.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SekishoConfig } from '../config/index.ts';
 import { type AccessRecord, type SystemLog } from '../logs/index.ts';
@@ -14,9 +14,12 @@ import { deriveKeys } from '../sso/core/credential.ts';
 import { lockoutPolicy } from '../sso/core/lockout.ts';
 import { createPasswordHasher, type PasswordHasher } from '../sso/core/password.ts';
 import type { ServiceIdService } from '../sso/core/service-id.ts';
-import { newSsoUser } from '../sso/core/user.ts';
+import { newSsoUser, type SsoUser } from '../sso/core/user.ts';
 import { AuthenticationServer } from '../sso/servers/authentication-server.ts';
-import { RepositoryServer } from '../sso/servers/repository-server.ts';
+import {
+  RepositoryServer,
+  type RepositoryServerOptions,
+} from '../sso/servers/repository-server.ts';
 import { SessionManager } from '../sso/servers/session-manager.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
@@ -32,6 +35,8 @@ export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
 export interface SsoRoles {
   readonly repository: RepositoryServer;
+  /** The repository server as the console's sign-on uses it (no session-management session). */
+  readonly consoleRepository: RepositoryServer;
   /** Session management; undefined when `sessions.enabled` is false. */
   readonly sessions: SessionManager | undefined;
   readonly business: BusinessServer;
@@ -99,7 +104,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     lockOutTimeMinutes: r['lock-out-time'] === 0 ? undefined : r['lock-out-time'],
   });
   const hasher = w.hasher ?? createPasswordHasher();
-  const repository = new RepositoryServer({
+  const repositoryOptions: RepositoryServerOptions = {
     ...(w.now === undefined ? {} : { now: w.now }),
     users: services.users,
     hasher,
@@ -119,7 +124,11 @@ export function openSso(w: SsoWiring): SsoRoles {
     systemLog,
     sessionManagement,
     sessions,
-  });
+  };
+  const repository = new RepositoryServer(repositoryOptions);
+  // The console's sign-on asks the same repository (same lockout, same log) but is not an SSO
+  // sign-on: it creates no session-management session.
+  const consoleRepository = new RepositoryServer({ ...repositoryOptions, sessions: undefined });
 
   const serviceId = services.serviceId;
   let keys: { id: Uint8Array; keys: SsoKeys } | undefined;
@@ -200,10 +209,23 @@ export function openSso(w: SsoWiring): SsoRoles {
       return ended.map((s) => ({ id: s.id, uid: s.uid, client: s.client }));
     },
     updateAccessControl: (client) => business.updateAccessControl(client),
+    userModified: (dn, client) => {
+      repository.modified(dn, client);
+      // A changed or deleted user loses what the business server cached about it at once.
+      business.forgetUser(dn);
+    },
+    sessions:
+      sessions === undefined
+        ? undefined
+        : {
+            list: (page) => sessionStore.store.list(page),
+            byUid: (uid) => sessionStore.store.byUid(uid),
+          },
   };
 
   return {
     repository,
+    consoleRepository,
     sessions,
     business,
     admin,
@@ -223,12 +245,70 @@ export function openSso(w: SsoWiring): SsoRoles {
   };
 }
 
+/** The settings `lsssoconfig` and the console's Settings page show, by configuration path. */
+export function ssoSettingsOf(config: SekishoConfig): Record<string, string | number | boolean> {
+  const r = config.repository;
+  const s = config.sessions;
+  const l = config.logs;
+  return {
+    'repository.password-max-failure-count': r['password-max-failure-count'],
+    'repository.lock-out-time': r['lock-out-time'],
+    'repository.default-credential-ttl': r['default-credential-ttl'],
+    'repository.cause-notification': r['cause-notification'],
+    'sessions.enabled': s.enabled,
+    'sessions.idle-timeout': s['idle-timeout'],
+    'sessions.max-lifetime': s['max-lifetime'],
+    'sessions.forced-sign-on': s['forced-sign-on'],
+    'logs.max-size': l['max-size'],
+    'logs.save-mode': l['save-mode'],
+    'logs.keep': l.keep,
+  };
+}
+
 /** The first administrator's user ID. */
 export const ADMIN_UID = 'admin';
 /** The role that will open the web console (issue 7) and is given to the first administrator. */
 export const ADMIN_ROLE = 'sekisho-admin';
 /** In DATA/run/: present once the first administrator has been created. */
 export const ADMIN_MARKER_FILE = 'admin-initialized';
+/**
+ * In DATA/run/: present while the first administrator still has the one-time password:
+ * `{"dn": …, "passwordSha256": …}`, the SHA-256 of the stored hash of that password. The console
+ * shows only its change-password page to that user while its stored hash is still this one;
+ * any change of the password (console, chssouser, import-ldif) ends the requirement.
+ */
+export const ADMIN_MUST_CHANGE_FILE = 'admin-must-change';
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * Whether a user must replace the one-time password before using the console (see
+ * {@link ADMIN_MUST_CHANGE_FILE}); removes the file once the password has changed.
+ */
+export function mustChangePasswordCheck(dataDir: string): (user: SsoUser) => boolean {
+  const file = path.join(dataDir, 'run', ADMIN_MUST_CHANGE_FILE);
+  let marker: { dn: string; passwordSha256: string } | undefined;
+  try {
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      typeof (v as { dn?: unknown }).dn === 'string' &&
+      typeof (v as { passwordSha256?: unknown }).passwordSha256 === 'string'
+    )
+      marker = v as { dn: string; passwordSha256: string };
+  } catch {
+    marker = undefined;
+  }
+  return (user) => {
+    if (marker === undefined || user.dn.toLowerCase() !== marker.dn.toLowerCase()) return false;
+    if (user.userPassword !== undefined && sha256(user.userPassword) === marker.passwordSha256)
+      return true;
+    marker = undefined;
+    rmSync(file, { force: true });
+    return false;
+  };
+}
 
 /**
  * At the very first start: creates the user `admin` under the user search base with a random
@@ -245,12 +325,13 @@ export async function ensureFirstAdministrator(
   if (existsSync(marker)) return undefined;
   const password = randomBytes(15).toString('base64url');
   const dn = `uid=${ADMIN_UID},${config.repository['user-search-base']}`;
+  const userPassword = await hasher.hashPassword(password);
   if ((await services.users.findByUid(ADMIN_UID)) === undefined) {
     await services.users.add(
       newSsoUser(dn, ADMIN_UID, {
         cn: ['Sekisho administrator'],
         sn: ['administrator'],
-        userPassword: await hasher.hashPassword(password),
+        userPassword,
         ssoAuthType: 'basicAuth',
         ssoRoleName: [ADMIN_ROLE],
       }),
@@ -259,6 +340,11 @@ export async function ensureFirstAdministrator(
     return undefined;
   }
   mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    path.join(path.dirname(marker), ADMIN_MUST_CHANGE_FILE),
+    JSON.stringify({ dn, passwordSha256: sha256(userPassword) }) + '\n',
+    { mode: 0o600 },
+  );
   writeFileSync(marker, new Date().toISOString() + '\n', { mode: 0o600 });
   return password;
 }

@@ -31,6 +31,8 @@ import type { CommandContext } from './context.ts';
 import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
 import { SSO_COMMANDS } from './sso-commands.ts';
+import { SSOUSER_COMMANDS } from './ssouser-commands.ts';
+import { ACCESS_COMMANDS } from './access-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -217,6 +219,8 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...typeCommands(typeOf('kmip')),
   ...USER_COMMANDS,
   ...SSO_COMMANDS,
+  ...SSOUSER_COMMANDS,
+  ...ACCESS_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
@@ -394,8 +398,13 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
             'KEYSERVER_INVALID_PARAMETER',
             `no event has the sequence number ${seqText}`,
           );
+        const text = formatEventDetail(e, { delim, lang });
         return Promise.resolve({
-          output: { kind: 'text', text: formatEventDetail(e, { delim, lang }) },
+          output: { kind: 'text', text },
+          // REST clients (and the console) get the fields as an object, the texts whole.
+          ...(ctx.rest
+            ? { data: eventDetailData(formatEventDetail(e, { lang }), e.eventId, lang) }
+            : {}),
         });
       }
       const filter: EventFilter = {
@@ -719,6 +728,27 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
     },
   },
 };
+
+/** The detailed view's `name value` lines as an object, with meaning and user action whole. */
+function eventDetailData(
+  text: string,
+  eventId: Parameters<typeof eventText>[0],
+  lang: 'ja' | 'en',
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('  ')) continue;
+    const i = line.indexOf(' ');
+    const name = i < 0 ? line : line.slice(0, i);
+    if (name === 'meaning' || name === 'user_action') continue;
+    out[name] = i < 0 ? '' : line.slice(i + 1);
+  }
+  const t = eventText(eventId, lang);
+  out['meaning'] = t.meaning;
+  out['user_action'] = t.userAction;
+  out['explanation'] = t.explanation;
+  return out;
+}
 
 function langOption(a: ParsedArgs): 'ja' | 'en' | undefined {
   const l = str(a, 'lang');
