@@ -287,24 +287,22 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  */
 export function mustChangePasswordCheck(dataDir: string): (user: SsoUser) => boolean {
   const file = path.join(dataDir, 'run', ADMIN_MUST_CHANGE_FILE);
-  let marker: { dn: string; passwordSha256: string } | undefined;
-  try {
-    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (
-      typeof v === 'object' &&
-      v !== null &&
-      typeof (v as { dn?: unknown }).dn === 'string' &&
-      typeof (v as { passwordSha256?: unknown }).passwordSha256 === 'string'
-    )
-      marker = v as { dn: string; passwordSha256: string };
-  } catch {
-    marker = undefined;
-  }
+  // Read at each check (a few bytes, and only while the file exists): init writes it in
+  // another process, and any change of the password ends the requirement.
   return (user) => {
-    if (marker === undefined || user.dn.toLowerCase() !== marker.dn.toLowerCase()) return false;
-    if (user.userPassword !== undefined && sha256(user.userPassword) === marker.passwordSha256)
+    if (!existsSync(file)) return false;
+    let marker: unknown;
+    try {
+      marker = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      return false;
+    }
+    if (typeof marker !== 'object' || marker === null) return false;
+    const { dn, passwordSha256 } = marker as { dn?: unknown; passwordSha256?: unknown };
+    if (typeof dn !== 'string' || typeof passwordSha256 !== 'string') return false;
+    if (user.dn.toLowerCase() !== dn.toLowerCase()) return false;
+    if (user.userPassword !== undefined && sha256(user.userPassword) === passwordSha256)
       return true;
-    marker = undefined;
     rmSync(file, { force: true });
     return false;
   };

@@ -128,7 +128,7 @@ export function sessionRoutes(): ConsoleRoute[] {
         const uid = r.form.get('uid');
         const back = r.form.get('back');
         const to =
-          back !== undefined && /^\/console\/[A-Za-z0-9/?=&%._~-]*$/.test(back)
+          back !== undefined && /^\/console\/[A-Za-z0-9/?=&%._~!'()*-]*$/.test(back)
             ? back
             : '/console/sessions';
         const out = await r.run('ssosignoff', sid !== undefined ? { s: sid } : { u: uid ?? '' });
