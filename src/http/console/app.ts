@@ -86,12 +86,18 @@ function queryOf(req: FastifyRequest, name: string): string | undefined {
   return typeof first === 'string' ? first.slice(0, 1024) : undefined;
 }
 
-/** Whether a state-changing request comes from this origin (when the browser says). */
+/**
+ * Whether a state-changing request comes from this origin, as far as the browser says:
+ * `Sec-Fetch-Site` must be `same-origin` (or `none`: typed by the user) when present, and an
+ * `Origin` other than `null` must be this origin. (Under `Referrer-Policy: no-referrer`,
+ * Chromium sends `Origin: null` with same-origin form posts, so `null` decides nothing; the
+ * session-bound CSRF token still does.)
+ */
 export function sameOrigin(req: FastifyRequest): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers.origin;
-  if (origin === undefined) return true;
+  if (origin === undefined || origin === 'null') return true;
   const host = req.headers.host;
   return host !== undefined && origin === `https://${host}`;
 }

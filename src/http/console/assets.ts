@@ -40,12 +40,13 @@ label{font-weight:600}
 label .hint{font-weight:400;color:#555;font-size:.85rem}
 input,select,textarea{font:inherit;padding:.4rem;border:1px solid #8c959f;border-radius:4px;max-width:100%;background:#fff}
 form.stack input,form.stack select,form.stack textarea{width:100%}
+form.stack input[type=checkbox]{width:auto;margin-right:.4rem}
 textarea{min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
 button{font:inherit;padding:.4rem .9rem;border-radius:4px;border:1px solid #12355b;background:#12355b;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#12355b}
 button.danger{background:#b3261e;border-color:#b3261e}
 header button{background:transparent;border-color:#fff}
-.table-wrap{overflow-x:auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0}
+.table-wrap{position:relative;overflow-x:auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 th{background:#eef1f4;white-space:nowrap}

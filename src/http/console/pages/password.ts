@@ -65,7 +65,8 @@ export function passwordRoutes(o: ConsoleOptions): ConsoleRoute[] {
     {
       method: 'POST',
       path: 'password',
-      form: { fields: { current: 1024, next: 1024, confirm: 1024 }, maxBytes: 8192 },
+      // `username` is the hidden field that lets password managers know whose password it is.
+      form: { fields: { username: 256, current: 1024, next: 1024, confirm: 1024 }, maxBytes: 8192 },
       handle: async (r) => {
         const current = r.form.get('current') ?? '';
         const next = r.form.get('next') ?? '';
