@@ -31,6 +31,11 @@ export interface FormSpec {
   readonly fields: Readonly<Record<string, number>>;
   /** Maximum body size, bytes. */
   readonly maxBytes: number;
+  /**
+   * Fields that may hold line breaks and tabs (a textarea of LDIF or PEM); every other control
+   * character is still refused in them.
+   */
+  readonly multiline?: readonly string[];
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -98,7 +103,8 @@ export function parseForm(body: Uint8Array, spec: FormSpec): Map<string, string>
       if (Buffer.byteLength(value, 'utf8') > max) {
         throw new FormError('field_too_long', `field ${name} is longer than ${max} bytes`);
       }
-      if (CONTROL.test(value)) {
+      const text = spec.multiline?.includes(name) === true ? value.replace(/[\r\n\t]/g, '') : value;
+      if (CONTROL.test(text)) {
         throw new FormError('control_character', `field ${name} holds a control character`);
       }
       result.set(name, value);

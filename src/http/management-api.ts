@@ -105,7 +105,12 @@ export function registerManagementApi(
       const args = argsFromJson(command, req.body);
       // The CLI renders the text itself and does not need `data` built for it.
       const rest = req.headers['x-sekisho-client'] !== 'cli';
-      const result = await runCommand(command, args, { services: o.services, lang, rest });
+      const result = await runCommand(command, args, {
+        services: o.services,
+        lang,
+        rest,
+        client: req.socket.remoteAddress,
+      });
       return {
         command: name,
         data: result.data ?? outputJson(result.output),

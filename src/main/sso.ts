@@ -4,8 +4,8 @@
  * configured directory), the service ID wrapped by the KEK, and the first administrator.
  */
 import { SsoError } from '../sso/core/errors.ts';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SekishoConfig } from '../config/index.ts';
 import { type AccessRecord, type SystemLog } from '../logs/index.ts';
@@ -15,9 +15,12 @@ import { deriveKeys, keyDeriver } from '../sso/core/credential.ts';
 import { lockoutPolicy } from '../sso/core/lockout.ts';
 import { createPasswordHasher, type PasswordHasher } from '../sso/core/password.ts';
 import type { ServiceIdService } from '../sso/core/service-id.ts';
-import { newSsoUser } from '../sso/core/user.ts';
+import { newSsoUser, type SsoUser } from '../sso/core/user.ts';
 import { AuthenticationServer } from '../sso/servers/authentication-server.ts';
-import { RepositoryServer } from '../sso/servers/repository-server.ts';
+import {
+  RepositoryServer,
+  type RepositoryServerOptions,
+} from '../sso/servers/repository-server.ts';
 import { SessionManager } from '../sso/servers/session-manager.ts';
 import { BusinessServer } from '../sso/servers/business-server.ts';
 import { sessionPolicy } from '../sso/core/session.ts';
@@ -33,6 +36,8 @@ export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
 export interface SsoRoles {
   readonly repository: RepositoryServer;
+  /** The repository server as the console's sign-on uses it (no session-management session). */
+  readonly consoleRepository: RepositoryServer;
   /** Session management; undefined when `sessions.enabled` is false. */
   readonly sessions: SessionManager | undefined;
   readonly business: BusinessServer;
@@ -100,7 +105,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     lockOutTimeMinutes: r['lock-out-time'] === 0 ? undefined : r['lock-out-time'],
   });
   const hasher = w.hasher ?? createPasswordHasher();
-  const repository = new RepositoryServer({
+  const repositoryOptions: RepositoryServerOptions = {
     ...(w.now === undefined ? {} : { now: w.now }),
     users: services.users,
     hasher,
@@ -120,7 +125,11 @@ export function openSso(w: SsoWiring): SsoRoles {
     systemLog,
     sessionManagement,
     sessions,
-  });
+  };
+  const repository = new RepositoryServer(repositoryOptions);
+  // The console's sign-on asks the same repository (same lockout, same log) but is not an SSO
+  // sign-on: it creates no session-management session.
+  const consoleRepository = new RepositoryServer({ ...repositoryOptions, sessions: undefined });
 
   const serviceId = services.serviceId;
   const keysOf = keyDeriver();
@@ -204,10 +213,23 @@ export function openSso(w: SsoWiring): SsoRoles {
       return ended.map((s) => ({ id: s.id, uid: s.uid, client: s.client }));
     },
     updateAccessControl: (client) => business.updateAccessControl(client),
+    userModified: (dn, client) => {
+      repository.modified(dn, client);
+      // A changed or deleted user loses what the business server cached about it at once.
+      business.forgetUser(dn);
+    },
+    sessions:
+      sessions === undefined
+        ? undefined
+        : {
+            list: (page) => sessionStore.store.list(page),
+            byUid: (uid) => sessionStore.store.byUid(uid),
+          },
   };
 
   return {
     repository,
+    consoleRepository,
     sessions,
     business,
     admin,
@@ -227,12 +249,68 @@ export function openSso(w: SsoWiring): SsoRoles {
   };
 }
 
+/** The settings `lsssoconfig` and the console's Settings page show, by configuration path. */
+export function ssoSettingsOf(config: SekishoConfig): Record<string, string | number | boolean> {
+  const r = config.repository;
+  const s = config.sessions;
+  const l = config.logs;
+  return {
+    'repository.password-max-failure-count': r['password-max-failure-count'],
+    'repository.lock-out-time': r['lock-out-time'],
+    'repository.default-credential-ttl': r['default-credential-ttl'],
+    'repository.cause-notification': r['cause-notification'],
+    'sessions.enabled': s.enabled,
+    'sessions.idle-timeout': s['idle-timeout'],
+    'sessions.max-lifetime': s['max-lifetime'],
+    'sessions.forced-sign-on': s['forced-sign-on'],
+    'logs.max-size': l['max-size'],
+    'logs.save-mode': l['save-mode'],
+    'logs.keep': l.keep,
+  };
+}
+
 /** The first administrator's user ID. */
 export const ADMIN_UID = 'admin';
 /** The role that will open the web console (issue 7) and is given to the first administrator. */
 export const ADMIN_ROLE = 'sekisho-admin';
 /** In DATA/run/: present once the first administrator has been created. */
 export const ADMIN_MARKER_FILE = 'admin-initialized';
+/**
+ * In DATA/run/: present while the first administrator still has the one-time password:
+ * `{"dn": …, "passwordSha256": …}`, the SHA-256 of the stored hash of that password. The console
+ * shows only its change-password page to that user while its stored hash is still this one;
+ * any change of the password (console, chssouser, import-ldif) ends the requirement.
+ */
+export const ADMIN_MUST_CHANGE_FILE = 'admin-must-change';
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * Whether a user must replace the one-time password before using the console (see
+ * {@link ADMIN_MUST_CHANGE_FILE}); removes the file once the password has changed.
+ */
+export function mustChangePasswordCheck(dataDir: string): (user: SsoUser) => boolean {
+  const file = path.join(dataDir, 'run', ADMIN_MUST_CHANGE_FILE);
+  // Read at each check (a few bytes, and only while the file exists): init writes it in
+  // another process, and any change of the password ends the requirement.
+  return (user) => {
+    if (!existsSync(file)) return false;
+    let marker: unknown;
+    try {
+      marker = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      return false;
+    }
+    if (typeof marker !== 'object' || marker === null) return false;
+    const { dn, passwordSha256 } = marker as { dn?: unknown; passwordSha256?: unknown };
+    if (typeof dn !== 'string' || typeof passwordSha256 !== 'string') return false;
+    if (user.dn.toLowerCase() !== dn.toLowerCase()) return false;
+    if (user.userPassword !== undefined && sha256(user.userPassword) === passwordSha256)
+      return true;
+    rmSync(file, { force: true });
+    return false;
+  };
+}
 
 /**
  * At the very first start: creates the user `admin` under the user search base with a random
@@ -249,6 +327,7 @@ export async function ensureFirstAdministrator(
   if (existsSync(marker)) return undefined;
   const password = randomBytes(15).toString('base64url');
   const dn = `uid=${ADMIN_UID},${config.repository['user-search-base']}`;
+  const userPassword = await hasher.hashPassword(password);
   if ((await services.users.findByUid(ADMIN_UID)) === undefined) {
     // Active Directory users are AD's own (SSO_REPOSITORY_READ_ONLY): the administrator is then
     // an AD account named admin with the role, made by the AD administrators (docs/ldap.md).
@@ -257,7 +336,7 @@ export async function ensureFirstAdministrator(
         newSsoUser(dn, ADMIN_UID, {
           cn: ['Sekisho administrator'],
           sn: ['administrator'],
-          userPassword: await hasher.hashPassword(password),
+          userPassword,
           ssoAuthType: 'basicAuth',
           ssoRoleName: [ADMIN_ROLE],
         }),
@@ -274,6 +353,11 @@ export async function ensureFirstAdministrator(
     return undefined;
   }
   mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    path.join(path.dirname(marker), ADMIN_MUST_CHANGE_FILE),
+    JSON.stringify({ dn, passwordSha256: sha256(userPassword) }) + '\n',
+    { mode: 0o600 },
+  );
   writeFileSync(marker, new Date().toISOString() + '\n', { mode: 0o600 });
   return password;
 }

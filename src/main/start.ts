@@ -1,7 +1,8 @@
 /**
  * `sekisho start`: every role in one process on the embedded store, on one HTTPS port: the
  * authentication server (`/sso/`), the repository server, the key-server manager (validation
- * timer, event log, KEK), the management REST API (`/rest/v1/`), `/healthz` and `/metrics`.
+ * timer, event log, KEK), the management REST API (`/rest/v1/`), the administration console
+ * (`/console/`), `/healthz` and `/metrics`.
  * At first start it makes a private CA and the HTTPS certificate, the system certificate, the
  * administrator token, the local KEK file and the first administrator (password printed once).
  */
@@ -25,7 +26,14 @@ import { registerForwardAuth } from '../http/forward-auth.ts';
 import { bundleFingerprints, verifiedBy } from '../http/tls-peer.ts';
 import { describeCertificate } from '../pki/client-certificate.ts';
 import { createPasswordHasher } from '../sso/core/password.ts';
-import { ensureFirstAdministrator, openSso } from './sso.ts';
+import {
+  ADMIN_ROLE,
+  ensureFirstAdministrator,
+  mustChangePasswordCheck,
+  openSso,
+  ssoSettingsOf,
+} from './sso.ts';
+import { registerConsoleApp } from '../http/console/app.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
@@ -155,12 +163,30 @@ export async function start(
   api.get('/metrics', (_req, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
+  const managementServices = {
+    ...services,
+    sso: sso.admin,
+    accessLogDir: sso.logDir,
+    userSearchBase: config.repository['user-search-base'],
+    ssoSettings: ssoSettingsOf(config),
+  };
   registerManagementApi(api, {
-    services: { ...services, sso: sso.admin, accessLogDir: sso.logDir },
+    services: managementServices,
     adminToken: token,
     onInternalError: (e, command) => {
       io.stderr(
         `sekisho: internal error in ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
+    },
+  });
+  registerConsoleApp(api, {
+    services: managementServices,
+    repository: sso.consoleRepository,
+    adminRole: ADMIN_ROLE,
+    mustChangePassword: mustChangePasswordCheck(dataDir),
+    onInternalError: (e, where) => {
+      io.stderr(
+        `sekisho: internal error in the console (${where}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       );
     },
   });
@@ -209,6 +235,7 @@ export async function start(
     [
       `Sekisho ${version} started (data in ${dataDir})`,
       `  sign-on         ${url.origin}/sso/signon`,
+      `  console         ${url.origin}/console/`,
       `  management API  ${url.origin}/rest/v1/   (CA: ${pki.caCert}; token: ${path.join(dataDir, 'run', 'admin-token')})`,
       `  health          ${url.origin}/healthz   metrics ${url.origin}/metrics`,
       `  access logs     ${sso.logDir}`,
@@ -219,7 +246,7 @@ export async function start(
         : [
             '',
             `  First administrator: user ID "admin", password ${adminPassword}`,
-            '  (shown this once; change it with import-ldif, see docs/sso.md)',
+            '  (shown this once; the console asks for a new one at the first sign-on)',
           ]),
       ...(kekState.keyServerEnabled
         ? ['  key-encryption key: on the key servers']

@@ -32,7 +32,9 @@ import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
 import { SSO_COMMANDS } from './sso-commands.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
+import { SSOUSER_COMMANDS } from './ssouser-commands.ts';
 import { ACCESS_COMMANDS } from './access-commands.ts';
+import { SSOACCESS_COMMANDS } from './ssoaccess-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -220,7 +222,9 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...USER_COMMANDS,
   ...SSO_COMMANDS,
   ...LOG_COMMANDS,
+  ...SSOUSER_COMMANDS,
   ...ACCESS_COMMANDS,
+  ...SSOACCESS_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
@@ -398,8 +402,13 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
             'KEYSERVER_INVALID_PARAMETER',
             `no event has the sequence number ${seqText}`,
           );
+        const text = formatEventDetail(e, { delim, lang });
         return Promise.resolve({
-          output: { kind: 'text', text: formatEventDetail(e, { delim, lang }) },
+          output: { kind: 'text', text },
+          // REST clients (and the console) get the fields as an object, the texts whole.
+          ...(ctx.rest
+            ? { data: eventDetailData(formatEventDetail(e, { lang }), e.eventId, lang) }
+            : {}),
         });
       }
       const filter: EventFilter = {
@@ -723,6 +732,27 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
     },
   },
 };
+
+/** The detailed view's `name value` lines as an object, with meaning and user action whole. */
+function eventDetailData(
+  text: string,
+  eventId: Parameters<typeof eventText>[0],
+  lang: 'ja' | 'en',
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('  ')) continue;
+    const i = line.indexOf(' ');
+    const name = i < 0 ? line : line.slice(0, i);
+    if (name === 'meaning' || name === 'user_action') continue;
+    out[name] = i < 0 ? '' : line.slice(i + 1);
+  }
+  const t = eventText(eventId, lang);
+  out['meaning'] = t.meaning;
+  out['user_action'] = t.userAction;
+  out['explanation'] = t.explanation;
+  return out;
+}
 
 function langOption(a: ParsedArgs): 'ja' | 'en' | undefined {
   const l = str(a, 'lang');

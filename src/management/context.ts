@@ -6,6 +6,8 @@ import type { AccessControlRepository } from '../sso/ports/access-control-reposi
 import type { UserRepository } from '../sso/ports/user-repository.ts';
 import type { SsoUser } from '../sso/core/user.ts';
 import type { ServiceIdService } from '../sso/core/service-id.ts';
+import type { Session } from '../sso/core/session.ts';
+import type { Page, PageRequest } from '../sso/ports/user-repository.ts';
 
 export type Lang = 'ja' | 'en';
 
@@ -24,6 +26,16 @@ export interface ManagementServices {
    * read by `lsaccesslog` and `lsaccessstats`; absent when the process does not know it.
    */
   readonly accessLogDir?: string | undefined;
+  /**
+   * `repository.user-search-base`: where `mkssouser` puts a user when no DN is given (default
+   * `ou=users,dc=sekisho,dc=local`, the configuration's default).
+   */
+  readonly userSearchBase?: string;
+  /**
+   * The SSO settings in force in the running server (lockout, sessions, log rotation), by
+   * configuration path, for `lsssoconfig`; absent in a stand-alone CLI process.
+   */
+  readonly ssoSettings?: Readonly<Record<string, string | number | boolean>>;
   /**
    * The running repository server, when the command runs inside `sekisho start` (its lock
    * releases are written to the access and system logs); absent in a stand-alone CLI process.
@@ -46,6 +58,18 @@ export interface ManagementServices {
     >;
     /** Reloads the access-control information of the business servers (`ResourceInfo`). */
     updateAccessControl(client: string | undefined): Promise<{ readonly ok: boolean }>;
+    /**
+     * An administrator created, changed or deleted the user `dn` (mkssouser, chssouser,
+     * rmssouser, the console): `Modification succeeded.` in the repository access log.
+     */
+    userModified(dn: string, client: string | undefined): void;
+    /** The session-management sessions (`lssession`); undefined when session management is off. */
+    readonly sessions:
+      | {
+          list(page: PageRequest): Promise<Page<Session>>;
+          byUid(uid: string): Promise<readonly Session[]>;
+        }
+      | undefined;
   };
 }
 
@@ -55,4 +79,10 @@ export interface CommandContext {
   readonly lang: Lang;
   /** True when the caller is a REST client (which reads `data`, not the rendered text). */
   readonly rest?: boolean;
+  /**
+   * The address of the administrator's client (REST and console requests), written in the
+   * client field of the repository access-log lines the command causes; undefined for the CLI
+   * run in-process.
+   */
+  readonly client?: string | undefined;
 }

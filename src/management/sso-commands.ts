@@ -1,18 +1,16 @@
 /**
- * SSO user administration commands, in the style of the key-server commands:
+ * Commands that act on the running SSO roles (session management, business servers, service
+ * ID), in the style of the key-server commands:
  *
- *   npx sekisho lsssouser [-delim C] [-nohdr] [UID]
- *   npx sekisho chssouser -unlock UID
+ *   npx sekisho ssosignoff -s SESSIONID | -u UID
+ *   npx sekisho lssession [-u UID] [-count N] [-cursor C] [-delim C] [-nohdr]
+ *   npx sekisho ssoupdateaccess
+ *   npx sekisho ssoupsid -yes
  *
- * `chssouser -unlock` is the console's [Release User Lock] (EG-204): status good, failure count
- * 0. Through the running server it is written to the repository access log
- * (`Modification succeeded. (Failure count reset)`) and the system log (sso09002).
+ * The user commands (lsssouser, mkssouser, chssouser, rmssouser) are in ./ssouser-commands.ts.
  */
 import { UsageError, type ParsedArgs } from '../cli/args.ts';
-import { SsoError } from '../sso/core/errors.ts';
-import { isSessionId } from '../sso/core/session.ts';
-import { formatGeneralizedTime, type SsoUser } from '../sso/core/user.ts';
-import type { UserRepository } from '../sso/ports/user-repository.ts';
+import { isSessionId, type Session } from '../sso/core/session.ts';
 import type { ManagementCommand } from './commands.ts';
 
 const has = (a: ParsedArgs, name: string): boolean => a.options.get(name) === true;
@@ -21,27 +19,16 @@ const str = (a: ParsedArgs, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-const target = { names: ['UID'], min: 1, max: 1 } as const;
-
-function notFound(uid: string): SsoError {
-  return new SsoError(
-    'SSO_USER_NOT_FOUND',
-    `no single user has the user ID ${JSON.stringify(uid)}`,
-  );
-}
-
-function row(u: SsoUser): string[] {
-  return [
-    u.uid,
-    u.dn,
-    u.ssoAuthType,
-    u.ssoUserStatus,
-    String(u.ssoFailureCount),
-    u.ssoLockTimeStamp === undefined ? '' : formatGeneralizedTime(u.ssoLockTimeStamp),
-  ];
-}
-
-const HEADERS = ['uid', 'dn', 'auth_type', 'status', 'failure_count', 'lock_time'];
+const SESSION_HEADERS = [
+  'session_id',
+  'uid',
+  'client',
+  'state',
+  'created',
+  'last_used',
+  'age_seconds',
+  'idle_seconds',
+];
 
 function runningSso(services: Parameters<ManagementCommand['run']>[1]['services']) {
   if (services.sso === undefined) {
@@ -115,14 +102,15 @@ export const SSO_COMMANDS: Record<string, ManagementCommand> = {
         },
       },
     },
-    run: async (a, { services }) => {
+    run: async (a, ctx) => {
+      const { services } = ctx;
       if (!has(a, 'yes')) {
         throw new UsageError(
           'ssoupsid replaces the service ID: every credential issued until now stops working and every user signs on again. Run it again with -yes to confirm.',
         );
       }
       const { generation } = await services.serviceId.regenerate();
-      services.sso?.serviceIdUpdated(undefined);
+      services.sso?.serviceIdUpdated(ctx.client);
       return {
         output: {
           kind: 'message',
@@ -131,74 +119,90 @@ export const SSO_COMMANDS: Record<string, ManagementCommand> = {
       };
     },
   },
-  lsssouser: {
-    summary: 'list SSO users with their lockout state, or show one user',
-    spec: { options: {}, positionals: { names: ['UID'], min: 0, max: 1 } },
-    run: async (a, { services }) => {
-      const uid = a.positionals[0];
-      if (uid !== undefined) {
-        const u = await services.users.findByUid(uid);
-        if (u === undefined) throw notFound(uid);
-        const values = row(u);
-        return {
-          output: {
-            kind: 'detail',
-            pairs: [
-              ...HEADERS.map((h, i) => [h, values[i]!] as const),
-              ['roles', u.ssoRoleName.join(' ')] as const,
-              [
-                'not_before',
-                u.ssoNotBefore === undefined ? '' : formatGeneralizedTime(u.ssoNotBefore),
-              ] as const,
-              [
-                'not_after',
-                u.ssoNotAfter === undefined ? '' : formatGeneralizedTime(u.ssoNotAfter),
-              ] as const,
-              [
-                'credential_ttl',
-                u.ssoCredentialTTL === undefined ? '' : String(u.ssoCredentialTTL),
-              ] as const,
-              ['certificates', String(u.userCertificate.length)] as const,
-            ],
-          },
-        };
-      }
-      const rows: string[][] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await services.users.listUsers({ cursor, limit: 1000 });
-        rows.push(...page.items.map(row));
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return { output: { kind: 'table', headers: HEADERS, rows } };
-    },
-  },
-  chssouser: {
-    summary: 'change an SSO user: -unlock releases its lock and clears its failure count',
+  lssession: {
+    summary: 'list the live sessions: user, client, age and idle time (all, a page, or one user)',
     spec: {
       options: {
-        unlock: { kind: 'boolean', help: 'release the lock and reset the failure count' },
+        delim: { kind: 'string', arg: 'C', help: 'separate columns with the character C' },
+        nohdr: { kind: 'boolean', help: 'omit the header line' },
+        u: { kind: 'string', arg: 'UID', help: 'only the sessions of this user ID' },
+        count: {
+          kind: 'string',
+          arg: 'N',
+          help: 'one page of at most N sessions (1-1000), oldest first; prints the next cursor',
+        },
+        cursor: { kind: 'string', arg: 'CURSOR', help: 'continue after the page that gave it' },
       },
-      positionals: target,
     },
     run: async (a, { services }) => {
-      if (!has(a, 'unlock')) throw new UsageError('nothing to change: give -unlock');
-      const uid = a.positionals[0]!;
-      const user =
-        services.sso === undefined
-          ? await unlockDirect(services.users, uid)
-          : await services.sso.unlock(uid, undefined);
-      if (user === undefined) throw notFound(uid);
+      const store = runningSso(services).sessions;
+      if (store === undefined)
+        throw new UsageError('session management is off (sessions.enabled is false)');
+      const uid = str(a, 'u');
+      const countText = str(a, 'count');
+      if (
+        countText !== undefined &&
+        (!/^\d{1,4}$/.test(countText) || Number(countText) < 1 || Number(countText) > 1000)
+      )
+        throw new UsageError('-count must be 1-1000');
+      const cursor = str(a, 'cursor');
+      let sessions: readonly Session[];
+      let next: string | undefined;
+      if (uid !== undefined) {
+        if (countText !== undefined || cursor !== undefined)
+          throw new UsageError("-u lists one user's sessions: no -count or -cursor");
+        sessions = await store.byUid(uid);
+      } else if (countText === undefined && cursor === undefined) {
+        const all: Session[] = [];
+        do {
+          const page = await store.list({ cursor: next, limit: 1000 });
+          all.push(...page.items);
+          next = page.nextCursor;
+        } while (next !== undefined);
+        sessions = all;
+      } else {
+        try {
+          const page = await store.list({ cursor, limit: Number(countText ?? 100) });
+          sessions = page.items;
+          next = page.nextCursor;
+        } catch (e) {
+          if (e instanceof RangeError) throw new UsageError('-cursor is not a session list cursor');
+          throw e;
+        }
+      }
+      const now = Date.now();
+      const seconds = (d: Date): number => Math.max(0, Math.floor((now - d.getTime()) / 1000));
       return {
-        output: { kind: 'message', lines: [`user ${user.uid} unlocked (${user.dn})`] },
+        output: {
+          kind: 'table',
+          headers: SESSION_HEADERS,
+          rows: sessions.map((s) => [
+            s.id,
+            s.uid,
+            s.client ?? '',
+            s.state,
+            s.createdAt.toISOString(),
+            s.lastUsedAt.toISOString(),
+            seconds(s.createdAt),
+            seconds(s.lastUsedAt),
+          ]),
+        },
+        messages: next === undefined ? [] : [`next cursor: ${next}`],
+        data: {
+          sessions: sessions.map((s) => ({
+            session_id: s.id,
+            uid: s.uid,
+            dn: s.dn,
+            client: s.client ?? null,
+            state: s.state,
+            created: s.createdAt.toISOString(),
+            last_used: s.lastUsedAt.toISOString(),
+            age_seconds: seconds(s.createdAt),
+            idle_seconds: seconds(s.lastUsedAt),
+          })),
+          next_cursor: next ?? null,
+        },
       };
     },
   },
 };
-
-async function unlockDirect(users: UserRepository, uid: string): Promise<SsoUser | undefined> {
-  const u = await users.findByUid(uid);
-  if (u === undefined) return undefined;
-  await users.unlock(u.dn);
-  return u;
-}

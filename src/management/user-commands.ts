@@ -551,7 +551,11 @@ async function plan(
   return steps;
 }
 
-async function importLdif(text: string, services: ManagementServices): Promise<CommandResult> {
+async function importLdif(
+  text: string,
+  services: ManagementServices,
+  client: string | undefined,
+): Promise<CommandResult> {
   const { users, accessControl } = services;
   // Parse and validate everything first: any error here leaves the store untouched.
   const records = parseLdif(text);
@@ -601,7 +605,7 @@ async function importLdif(text: string, services: ManagementServices): Promise<C
     }
   }
   // Roles or role sets changed: the console's [Update Role information] (EG-209).
-  if (roleInfo) services.sso?.roleInfoUpdated(undefined);
+  if (roleInfo) services.sso?.roleInfoUpdated(client);
   return {
     output: {
       kind: 'message',
@@ -669,7 +673,7 @@ export const USER_COMMANDS: Record<string, ManagementCommand> = {
     run: async (a, ctx) => {
       const text = str(a, 'file');
       if (text === undefined) throw new UsageError('-file FILE is required');
-      return importLdif(text, ctx.services);
+      return importLdif(text, ctx.services, ctx.client);
     },
   },
   'export-ldif': {

@@ -20,7 +20,15 @@ import { Metrics } from '../../src/http/metrics.ts';
 import { registerSsoApp } from '../../src/http/sso-app.ts';
 import { registerForwardAuth } from '../../src/http/forward-auth.ts';
 import { bundleFingerprints, verifiedBy } from '../../src/http/tls-peer.ts';
-import { ACCESS_LOG_FILES, openSso, type SsoRoles } from '../../src/main/sso.ts';
+import {
+  ACCESS_LOG_FILES,
+  ADMIN_ROLE,
+  mustChangePasswordCheck,
+  openSso,
+  ssoSettingsOf,
+  type SsoRoles,
+} from '../../src/main/sso.ts';
+import { registerConsoleApp } from '../../src/http/console/app.ts';
 import { openServices, type OpenServices } from '../../src/main/services.ts';
 import {
   issueCertificate,
@@ -87,6 +95,8 @@ export interface StartOptions {
   readonly management?: boolean;
   /** Also serve the business server's forward authentication, `GET /auth/verify`. */
   readonly forwardAuth?: boolean;
+  /** Also serve the administration console, `/console/` (administrator role: ADMIN_ROLE). */
+  readonly console?: boolean;
 }
 
 export interface LogLines {
@@ -164,10 +174,23 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
     clientCa:
       o.pki.serverCa.cert + '\n' + (o.clientCertificates === true ? o.pki.clientCa.cert : ''),
   });
+  const managementServices = {
+    ...services,
+    sso: sso.admin,
+    accessLogDir: sso.logDir,
+    userSearchBase: USER_BASE,
+    ssoSettings: ssoSettingsOf(config),
+  };
   if (o.management === true) {
-    registerManagementApi(app, {
-      services: { ...services, sso: sso.admin, accessLogDir: sso.logDir },
-      adminToken: ADMIN_TOKEN,
+    registerManagementApi(app, { services: managementServices, adminToken: ADMIN_TOKEN });
+  }
+  if (o.console === true) {
+    registerConsoleApp(app, {
+      services: managementServices,
+      repository: sso.consoleRepository,
+      adminRole: ADMIN_ROLE,
+      mustChangePassword: mustChangePasswordCheck(dataDir),
+      now: () => new Date(Date.now() + (holder.server?.clockOffsetMs ?? 0)),
     });
   }
   const server: SsoServer = {

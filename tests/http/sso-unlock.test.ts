@@ -118,7 +118,7 @@ test('a user locked by wrong passwords is unlocked through POST /rest/v1/chssous
   assert.equal(unlocked.ssoLockTimeStamp, undefined);
   assert.deepEqual(await server.takeLogs(), {
     repository: [
-      `unknown - unknown [T] - "${FRANK}" Modification succeeded. (Failure count reset) |`,
+      `unknown - 127.0.0.1 [T] - "${FRANK}" Modification succeeded. (Failure count reset) |`,
     ],
     authentication: [],
   });
@@ -156,7 +156,7 @@ test('import-ldif through REST: changing roles writes RoleInfoUpd succeeded., us
   const r = await rest('import-ldif', { file: roles });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.deepEqual(await server.takeLogs(), {
-    repository: ['unknown - unknown [T] - "unknown" RoleInfoUpd succeeded. |'],
+    repository: ['unknown - 127.0.0.1 [T] - "unknown" RoleInfoUpd succeeded. |'],
     authentication: [],
   });
   const user = [
@@ -174,7 +174,7 @@ test('import-ldif through REST: changing roles writes RoleInfoUpd succeeded., us
   const del = 'dn: cn=staff,ou=roles,dc=sekisho,dc=local\nchangetype: delete\n';
   assert.equal((await rest('import-ldif', { file: del })).status, 200);
   assert.deepEqual(await server.takeLogs(), {
-    repository: ['unknown - unknown [T] - "unknown" RoleInfoUpd succeeded. |'],
+    repository: ['unknown - 127.0.0.1 [T] - "unknown" RoleInfoUpd succeeded. |'],
     authentication: [],
   });
   // A failed import changes nothing and writes nothing.
@@ -206,7 +206,7 @@ test('ssoupsid: confirmation required; old credentials are stale, not forged; ne
   assert.equal(done.status, 200, JSON.stringify(done.json));
   assert.match(JSON.stringify(done.json), /service ID regenerated \(generation 2\)/);
   assert.deepEqual(await server.takeLogs(), {
-    repository: ['unknown - unknown [T] - "unknown" Service ID update succeeded. |'],
+    repository: ['unknown - 127.0.0.1 [T] - "unknown" Service ID update succeeded. |'],
     authentication: [],
   });
 

@@ -471,6 +471,21 @@ export class RepositoryServer {
     );
   }
 
+  /**
+   * An administrator changed the SSO repository (the console or a management command: a user
+   * created, changed or deleted): `Modification succeeded.` about the entry's DN, with the
+   * authentication-server field `unknown` (not a request of an authentication server, EG-208)
+   * and the administrator's client address.
+   */
+  modified(dn: string, client: string | undefined): void {
+    this.#line(
+      { authServer: undefined, client },
+      { kind: 'dn', value: dn },
+      { token: 'Modification', outcome: 'succeeded' },
+      undefined,
+    );
+  }
+
   /** The service ID was regenerated (`ssoupsid`, seed 003): `Service ID update succeeded.` */
   serviceIdUpdated(client: string | undefined): void {
     this.#line(
