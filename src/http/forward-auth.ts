@@ -184,8 +184,9 @@ export function originalUrl(
   const url = one(headers, 'x-original-url');
   const uri = one(headers, 'x-original-uri');
   const fwdUri = one(headers, 'x-forwarded-uri');
-  const forms = [url, uri, fwdUri].filter((v) => v !== undefined);
-  if (forms.length !== 1 || forms[0] === null) return undefined;
+  const forms =
+    (url === undefined ? 0 : 1) + (uri === undefined ? 0 : 1) + (fwdUri === undefined ? 0 : 1);
+  if (forms !== 1 || url === null || uri === null || fwdUri === null) return undefined;
   if (typeof url === 'string') return { url, form: 'nginx-url' };
 
   const proto = one(headers, 'x-forwarded-proto');
@@ -312,6 +313,11 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
     }
   };
 
+  const unavailable = (reply: FastifyReply, error: unknown): FastifyReply => {
+    o.onError?.(error);
+    return reply.code(503).send();
+  };
+
   // Not an async handler: when the business server decides from memory (the common case), the
   // answer is sent before the handler returns, with no promise in between.
   app.get(FORWARD_AUTH_PATH, (req, reply) => {
@@ -348,21 +354,20 @@ export function registerForwardAuth(app: FastifyInstance, o: ForwardAuthOptions)
           ? 302
           : 303;
     const request = { token, url, client, requestId };
-    const failed = (error: unknown): FastifyReply => {
-      o.onError?.(error);
-      return reply.code(503).send();
-    };
     let now: Decision | undefined;
     try {
       now = o.business.verifyNow(request);
     } catch (error) {
-      void failed(error);
+      void unavailable(reply, error);
       return;
     }
     if (now !== undefined) {
       void answer(reply, now, url, redirect);
       return;
     }
-    return o.business.verify(request).then((d) => answer(reply, d, url, redirect), failed);
+    return o.business.verify(request).then(
+      (d) => answer(reply, d, url, redirect),
+      (error: unknown) => unavailable(reply, error),
+    );
   });
 }

@@ -36,7 +36,12 @@ import {
 import { hasSsoUserClass, userDn, type SsoUser } from '../core/user.ts';
 import type { AccessControlRepository } from '../ports/access-control-repository.ts';
 import type { UserRepository } from '../ports/user-repository.ts';
-import type { BusinessRecord, RepositoryRecord, Supplementary } from '../../logs/index.ts';
+import type {
+  BusinessRecord,
+  RepositoryRecord,
+  Supplementary,
+  UserIdentification,
+} from '../../logs/index.ts';
 
 /** Opened credentials kept by {@link BusinessServer} (about 1 KB each). */
 export const TOKEN_CACHE_SIZE = 10_000;
@@ -235,6 +240,12 @@ interface Fetched {
 }
 const NOTHING_FETCHED: Fetched = Object.freeze({});
 
+/** The two results of a business-log line. */
+const AUTHORIZATION = {
+  succeeded: Object.freeze({ token: 'Authorization', outcome: 'succeeded' }),
+  failed: Object.freeze({ token: 'Authorization', outcome: 'failed' }),
+} as const;
+
 const SIGNON: Decision = Object.freeze({ kind: 'signon' });
 const DENY: Decision = Object.freeze({ kind: 'deny' });
 
@@ -385,19 +396,31 @@ export class BusinessServer {
     return true;
   }
 
+  /** The log's user field of a credential, once per opened credential (they are cached). */
+  readonly #identities = new WeakMap<CredentialClaims, UserIdentification>();
+  #identity(claims: CredentialClaims): UserIdentification {
+    let u = this.#identities.get(claims);
+    if (u === undefined) {
+      u = { kind: 'uid', value: claims.uid };
+      this.#identities.set(claims, u);
+    }
+    return u;
+  }
+
   #line(
     req: Pick<VerifyRequest, 'client' | 'requestId'> & { readonly url: string | undefined },
     claims: CredentialClaims | undefined,
     outcome: 'succeeded' | 'failed',
     supplementary: Supplementary | undefined,
+    time: Date = this.#now(),
   ): void {
     this.#o.log({
       log: 'business',
-      time: this.#now(),
-      result: { token: 'Authorization', outcome },
+      time,
+      result: AUTHORIZATION[outcome],
       supplementary,
       client: req.client,
-      user: claims === undefined ? undefined : { kind: 'uid', value: claims.uid },
+      user: claims === undefined ? undefined : this.#identity(claims),
       resource: req.url?.slice(0, MAX_LOGGED_RESOURCE),
       requestId: req.requestId,
       sessionManagement: this.sessionManagement,
@@ -535,12 +558,13 @@ export class BusinessServer {
 
   /** Writes the `failed` line of a refusal and returns its decision. */
   #fail(
+    now: Date,
     req: VerifyRequest,
     claims: CredentialClaims | undefined,
     kind: 'signon' | 'deny',
     supplementary: Supplementary,
   ): Decision {
-    this.#line(req, claims, 'failed', supplementary);
+    this.#line(req, claims, 'failed', supplementary, now);
     return kind === 'signon' ? SIGNON : DENY;
   }
 
@@ -615,6 +639,7 @@ export class BusinessServer {
     const target = this.#target(req.url, snapshot);
     if (target.kind === 'refused') {
       return this.#fail(
+        now,
         req,
         claims,
         'deny',
@@ -622,21 +647,22 @@ export class BusinessServer {
       );
     }
     if (target.kind === 'site_not_registered') {
-      this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED');
+      this.#line(req, claims, 'failed', 'BUSINESS_SITE_NOT_REGISTERED', now);
       return { kind: 'unprotected', reason: 'site' };
     }
     if (target.kind === 'not_covered') {
       if (this.#denyUnknownPaths)
-        return this.#fail(req, claims, 'deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
-      this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED');
+        return this.#fail(now, req, claims, 'deny', 'BUSINESS_RESOURCE_NOT_REGISTERED');
+      this.#line(req, claims, 'succeeded', 'BUSINESS_RESOURCE_NOT_PROTECTED', now);
       return { kind: 'unprotected', reason: 'path' };
     }
     const resource = target.resource;
 
     if (opened === undefined)
-      return this.#fail(req, claims, 'signon', 'BUSINESS_CREDENTIAL_MISSING');
+      return this.#fail(now, req, claims, 'signon', 'BUSINESS_CREDENTIAL_MISSING');
     if (!opened.ok) {
       return this.#fail(
+        now,
         req,
         claims,
         'signon',
@@ -650,10 +676,10 @@ export class BusinessServer {
     const c = opened.claims;
     if (this.#o.sessions !== undefined) {
       if (c.sessionId === null)
-        return this.#fail(req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
+        return this.#fail(now, req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
       const alive = fetched.session ?? this.#sessionCached(c.sessionId, c.uid, req.client, ms);
       if (alive === undefined) return { need: 'session', claims: c };
-      if (!alive) return this.#fail(req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
+      if (!alive) return this.#fail(now, req, claims, 'signon', 'BUSINESS_SESSION_INVALID');
     }
     let user: SsoUser | undefined;
     if (fetched.user !== undefined) {
@@ -664,22 +690,23 @@ export class BusinessServer {
       user = hit.user;
     }
     if (user === undefined || user.uid !== c.uid || !this.#rolesOf(user, snapshot).ssoUser) {
-      return this.#fail(req, claims, 'signon', 'BUSINESS_USER_NOT_FOUND');
+      return this.#fail(now, req, claims, 'signon', 'BUSINESS_USER_NOT_FOUND');
     }
     if (user.ssoUserStatus === 'locked')
-      return this.#fail(req, claims, 'signon', 'BUSINESS_USER_LOCKED');
+      return this.#fail(now, req, claims, 'signon', 'BUSINESS_USER_LOCKED');
     if (!withinValidity(user, now))
-      return this.#fail(req, claims, 'signon', 'BUSINESS_OUT_OF_VALIDITY_PERIOD');
+      return this.#fail(now, req, claims, 'signon', 'BUSINESS_OUT_OF_VALIDITY_PERIOD');
 
     const userRoles = this.#rolesOf(user, snapshot);
-    if (!userRoles.printable) return this.#fail(req, claims, 'deny', 'BUSINESS_USER_INFO_INVALID');
+    if (!userRoles.printable)
+      return this.#fail(now, req, claims, 'deny', 'BUSINESS_USER_INFO_INVALID');
     let allowed = userRoles.decisions.get(resource);
     if (allowed === undefined) {
       allowed = authorize(userRoles.effective, resource);
       userRoles.decisions.set(resource, allowed);
     }
-    if (!allowed) return this.#fail(req, claims, 'deny', 'BUSINESS_ROLE_MISMATCH');
-    this.#line(req, c, 'succeeded', undefined);
+    if (!allowed) return this.#fail(now, req, claims, 'deny', 'BUSINESS_ROLE_MISMATCH');
+    this.#line(req, c, 'succeeded', undefined, now);
     return { kind: 'allow', uid: user.uid, dn: user.dn, roles: userRoles.roles };
   }
 }
