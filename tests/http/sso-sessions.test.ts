@@ -2,6 +2,7 @@
 // session whose ID is in the credential and in every line; the business server (forward
 // authentication) lets the session through; a second browser gets the forced sign-on question;
 // sign-off, forced sign-off (ssosignoff over REST) and a lock end access on the next request.
+import { postRest, type RestAnswer } from '../helpers/rest.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -76,27 +77,8 @@ function verify(b: Browser): Promise<{ status: number; user: string | undefined 
   });
 }
 
-function rest(command: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      new URL(`/rest/v1/${command}`, server.origin),
-      {
-        method: 'POST',
-        ca: pki.serverCa.cert,
-        agent: false,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let t = '';
-        res.on('data', (c: Buffer) => (t += c.toString()));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(t) as unknown });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+function rest(command: string, body: unknown): Promise<RestAnswer> {
+  return postRest(server.origin, pki.serverCa.cert, ADMIN_TOKEN, command, body);
 }
 
 async function signOn(b: Browser): Promise<Awaited<ReturnType<Browser['post']>>> {

@@ -2,9 +2,9 @@
 // sign-on form: `POST /rest/v1/chssouser {"unlock": true, "object": UID}` (docs/sso.md) releases
 // a user locked by wrong passwords, writes `Modification succeeded. (Failure count reset)` with
 // `unknown` for the authentication server and the client, and the user signs on again.
+import { postRest, type RestAnswer } from '../helpers/rest.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -37,34 +37,8 @@ after(async () => {
   await server.close();
 });
 
-function rest(
-  command: string,
-  body: unknown,
-  token = ADMIN_TOKEN,
-): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      new URL(`/rest/v1/${command}`, server.origin),
-      {
-        method: 'POST',
-        ca: pki.serverCa.cert,
-        agent: false,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+function rest(command: string, body: unknown, token = ADMIN_TOKEN): Promise<RestAnswer> {
+  return postRest(server.origin, pki.serverCa.cert, token, command, body);
 }
 
 test('a user locked by wrong passwords is unlocked through POST /rest/v1/chssouser', async () => {

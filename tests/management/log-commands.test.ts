@@ -5,9 +5,9 @@
  * process of its own (which finds the log directory from the data directory). Every hostile
  * input is a usage error (CLI) or a 400 USAGE (REST), never a crash or a partial answer.
  */
+import { postRest, type RestAnswer } from '../helpers/rest.ts';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -363,30 +363,8 @@ describe('through REST after real sign-ons', () => {
     await server.close();
   });
 
-  function rest(command: string, body: unknown): Promise<{ status: number; json: unknown }> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        new URL(`/rest/v1/${command}`, server.origin),
-        {
-          method: 'POST',
-          ca,
-          agent: false,
-          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            resolve({
-              status: res.statusCode ?? 0,
-              json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
-            });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+  function rest(command: string, body: unknown): Promise<RestAnswer> {
+    return postRest(server.origin, ca, ADMIN_TOKEN, command, body);
   }
 
   it('lsaccesslog returns the sign-on lines of both servers as JSON entries', async () => {
