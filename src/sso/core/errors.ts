@@ -17,6 +17,8 @@ export const SSO_ERROR_CODES = {
   SSO_ENTRY_PARENT_INVALID: 'an entry cannot sit under its parent (a resource needs a site)',
   SSO_ENTRY_HAS_CHILDREN: 'an entry with entries below it cannot be deleted',
   SSO_SERVICE_ID_UNWRAP_FAILED: 'the stored service ID cannot be unwrapped with the KEK',
+  SSO_SERVICE_ID_CONFLICT:
+    'another node regenerated or re-wrapped the service ID at the same time; this change was not stored',
 } as const;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;
