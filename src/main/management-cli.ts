@@ -17,6 +17,8 @@ import { argsFromArgv, classifyFailure, runCommand } from '../management/runner.
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
+import { openCluster } from './cluster.ts';
+import { loadStartConfig } from './init.ts';
 
 /** Options every management command accepts on the command line. */
 const DATA_DIR_OPTION = 'data-dir';
@@ -157,11 +159,27 @@ async function execute(
   try {
     const run = readRunInfo(dataDir);
     const local = async (): Promise<CommandResult> => {
-      const services = openServices(dataDir);
+      // On a cluster the service ID and the lockout state are in Redis, and the other nodes
+      // hear what this command changes (docs/cluster.md).
+      const cluster = openCluster(loadStartConfig(dataDir, undefined).config, (message) => {
+        io.stderr(`sekisho ${name}: could not tell the other nodes: ${message}\n`);
+      });
+      if (cluster !== undefined && !(await cluster.connected(5000))) {
+        await cluster.close();
+        throw new Error(
+          `the cluster's Redis (${cluster.where}) does not answer: ${cluster.lastError() || 'no reply'}`,
+        );
+      }
+      const services = openServices(dataDir, cluster);
       try {
-        return await runCommand(command, args, { services, lang });
+        const result = await runCommand(command, args, { services, lang });
+        if (cluster !== undefined && name === 'ssoupsid') {
+          await cluster.publish({ kind: 'service-id' });
+        }
+        return result;
       } finally {
         services.close();
+        await cluster?.close();
       }
     };
     if (run) {

@@ -1,4 +1,8 @@
-/** Opens the embedded store and builds the management services on it. */
+/**
+ * Opens the embedded store and builds the management services on it. On a cluster
+ * (`cluster.enabled`, docs/cluster.md) the wrapped service ID is in Redis, and the user
+ * repository keeps its lockout attributes there and tells the other nodes what it changed.
+ */
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { EventLog } from '../events/index.ts';
@@ -12,6 +16,9 @@ import { SqliteAccessControlRepository } from '../storage/sqlite/access-control-
 import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
 import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
 import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
+import { RedisServiceIdStore } from '../storage/redis/service-id-store.ts';
+import { RedisLockoutUserRepository } from '../storage/redis/lockout-user-repository.ts';
+import { PublishingUserRepository, type OpenCluster } from './cluster.ts';
 
 export const LOCAL_KEK_FILE = 'kek.local';
 
@@ -21,7 +28,7 @@ export interface OpenServices extends ManagementServices {
   close(): void;
 }
 
-export function openServices(dataDir: string): OpenServices {
+export function openServices(dataDir: string, cluster?: OpenCluster): OpenServices {
   const db = openDatabase(dataDir);
   const store = new SqliteKeyServerStore(db);
   const events = new EventLog(new SqliteEventStore(db), () => new Date());
@@ -37,7 +44,10 @@ export function openServices(dataDir: string): OpenServices {
   // The service ID (the secret credentials are sealed with) is wrapped by the KEK and follows
   // it when it changes.
   const serviceId = new ServiceIdService({
-    store: new SqliteServiceIdStore(db),
+    store:
+      cluster === undefined
+        ? new SqliteServiceIdStore(db)
+        : new RedisServiceIdStore(cluster.client, { prefix: cluster.prefix }),
     kek: () => kek.current(),
     kcvOf,
   });
@@ -48,7 +58,15 @@ export function openServices(dataDir: string): OpenServices {
     events,
     kek,
     serviceId,
-    users: new SqliteUserRepository(db),
+    users:
+      cluster === undefined
+        ? new SqliteUserRepository(db)
+        : new PublishingUserRepository(
+            new RedisLockoutUserRepository(new SqliteUserRepository(db), cluster.client, {
+              prefix: cluster.prefix,
+            }),
+            (m) => cluster.publish(m),
+          ),
     accessControl: new SqliteAccessControlRepository(db),
     close: () => {
       db.close();

@@ -27,6 +27,7 @@ import { openProcessLogs } from './access-logs.ts';
 import { openSessionStore } from './session-store.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
+import type { OpenCluster } from './cluster.ts';
 
 export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
@@ -62,6 +63,8 @@ export interface SsoWiring {
   readonly hasher?: PasswordHasher;
   /** The clock of the SSO roles (tests move it); default the system clock. */
   readonly now?: () => Date;
+  /** Several nodes over Redis (`cluster.enabled`); undefined on one machine. */
+  readonly cluster?: OpenCluster;
 }
 
 export function openSso(w: SsoWiring): SsoRoles {
@@ -81,7 +84,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     maxLifetimeMinutes: config.sessions['max-lifetime'],
     forcedSignOn: config.sessions['forced-sign-on'],
   });
-  const sessionStore = openSessionStore(config, services);
+  const sessionStore = openSessionStore(config, services, w.cluster);
   const sessions = sessionManagement
     ? new SessionManager({
         ...(w.now === undefined ? {} : { now: w.now }),
@@ -185,6 +188,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     logRepository: write,
   });
   holder.business = business;
+  if (w.cluster !== undefined) listenToCluster(w.cluster, business, serviceId, systemLog);
 
   const admin: NonNullable<ManagementServices['sso']> = {
     unlock: (uid, client) => repository.unlock(uid, client),
@@ -193,6 +197,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     },
     serviceIdUpdated: (client) => {
       repository.serviceIdUpdated(client);
+      void w.cluster?.publish({ kind: 'service-id' });
     },
     forcedSignOff: async (target) => {
       if (sessions === undefined) {
@@ -224,6 +229,59 @@ export function openSso(w: SsoWiring): SsoRoles {
       await sessionStore.close();
     },
   };
+}
+
+/**
+ * What the other nodes changed ends this node's cached answers (docs/cluster.md): a session
+ * that ended, a user entry that changed, a regenerated service ID. While the subscription is
+ * down this node caches nothing (every request asks Redis, which fails closed if Redis is down
+ * too); when it is back, everything cached is dropped and the service ID re-read.
+ */
+function listenToCluster(
+  cluster: OpenCluster,
+  business: BusinessServer,
+  serviceId: ServiceIdService,
+  systemLog: SystemLog,
+): void {
+  let wasListening = false;
+  let reported = false;
+  const refresh = (): void => {
+    // A failure here is met again (and logged) by the next request that needs the key.
+    serviceId.refresh().catch(() => undefined);
+  };
+  cluster.bus.listen({
+    onInvalidation: (m) => {
+      switch (m.kind) {
+        case 'session':
+          business.forgetSession(m.id);
+          break;
+        case 'user':
+          business.forgetUser(m.dn);
+          break;
+        case 'service-id':
+          refresh();
+          break;
+        default: {
+          const never: never = m;
+          return never;
+        }
+      }
+    },
+    onLost: () => {
+      business.setCaching(false);
+      if (wasListening && !reported) {
+        reported = true;
+        systemLog.write('sso09005', cluster.where, cluster.lastError() || 'connection closed');
+      }
+    },
+    onListening: () => {
+      business.setCaching(true);
+      refresh();
+      if (reported) systemLog.write('sso09006', cluster.where);
+      reported = false;
+      wasListening = true;
+    },
+  });
 }
 
 /** The first administrator's user ID. */

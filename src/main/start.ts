@@ -31,6 +31,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { ensureAdminToken, readRunInfo, removeRunInfo, writeRunInfo } from './run-file.ts';
 import { LOCAL_KEK_FILE, openServices } from './services.ts';
+import { openCluster } from './cluster.ts';
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
 export function parseListen(text: string): { host: string; port: number } {
@@ -106,7 +107,16 @@ export async function start(
     io.stderr(`sekisho start: cannot read a TLS file: ${(e as Error).message}\n`);
     return 1;
   }
-  const services = openServices(dataDir);
+  // Several nodes over Redis (docs/cluster.md); undefined on one machine.
+  const cluster = openCluster(config, (message) => {
+    io.stderr(`sekisho: could not tell the other nodes: ${message}\n`);
+  });
+  if (cluster !== undefined && !(await cluster.connected(5000))) {
+    io.stderr(
+      `sekisho start: the cluster's Redis (${cluster.where}) does not answer (${cluster.lastError() || 'no reply'}); starting anyway, failing closed until it does\n`,
+    );
+  }
+  const services = openServices(dataDir, cluster);
   await ensureSystemCertificate(services.manager.store);
   const token = ensureAdminToken(dataDir);
   const kekState = services.manager.store.getEncryption();
@@ -128,6 +138,7 @@ export async function start(
     stderr: (line) => {
       io.stderr(line);
     },
+    ...(cluster === undefined ? {} : { cluster }),
   });
   adminPassword ??= await ensureFirstAdministrator(dataDir, config, services, hasher);
   // Client certificates of two kinds on one port: users' (certificate sign-on) and the
@@ -177,6 +188,7 @@ export async function start(
     address = await api.listen({ host: listen.host, port: listen.port });
   } catch (e) {
     await sso.close();
+    await cluster?.close();
     services.close();
     io.stderr(
       `sekisho start: cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message}\n`,
@@ -207,6 +219,9 @@ export async function start(
       `  health          ${url.origin}/healthz   metrics ${url.origin}/metrics`,
       `  access logs     ${sso.logDir}`,
       ...(sso.sessions === undefined ? [] : [`  sessions        in ${sso.sessionsWhere}`]),
+      ...(cluster === undefined
+        ? []
+        : [`  cluster         node ${cluster.nodeName}, shared through ${cluster.where}`]),
       ...(configFile === undefined ? [] : [`  configuration   ${configFile}`]),
       ...(adminPassword === undefined
         ? []
@@ -236,6 +251,7 @@ export async function start(
   clearInterval(sweeper);
   await api.close();
   await sso.close();
+  await cluster?.close();
   services.close();
   io.stdout(`stopped (${signal})\n`);
   return 0;
