@@ -27,6 +27,9 @@ import type {
   UserRepository,
 } from '../sso/ports/user-repository.ts';
 import { RedisInvalidationBus, type Invalidation } from '../storage/redis/invalidation-bus.ts';
+import type { SystemLog } from '../logs/index.ts';
+import type { ServiceIdService } from '../sso/core/service-id.ts';
+import type { BusinessServer } from '../sso/servers/business-server.ts';
 
 export interface OpenCluster {
   /** The command connection (sessions, lockout, service ID, publishing). */
@@ -121,6 +124,59 @@ export function openCluster(
       ]);
     },
   };
+}
+
+/**
+ * What the other nodes changed ends this node's cached answers (docs/cluster.md): a session
+ * that ended, a user entry that changed, a regenerated service ID. While the subscription is
+ * down this node caches nothing (every request asks Redis, which fails closed if Redis is down
+ * too); when it is back, everything cached is dropped and the service ID re-read.
+ */
+export function listenToCluster(
+  cluster: OpenCluster,
+  business: BusinessServer,
+  serviceId: ServiceIdService,
+  systemLog: SystemLog,
+): void {
+  let wasListening = false;
+  let reported = false;
+  const refresh = (): void => {
+    // A failure here is met again (and logged) by the next request that needs the key.
+    serviceId.refresh().catch(() => undefined);
+  };
+  cluster.bus.listen({
+    onInvalidation: (m) => {
+      switch (m.kind) {
+        case 'session':
+          business.forgetSession(m.id);
+          break;
+        case 'user':
+          business.forgetUser(m.dn);
+          break;
+        case 'service-id':
+          refresh();
+          break;
+        default: {
+          const never: never = m;
+          return never;
+        }
+      }
+    },
+    onLost: () => {
+      business.setCaching(false);
+      if (wasListening && !reported) {
+        reported = true;
+        systemLog.write('sso09005', cluster.where, cluster.lastError() || 'connection closed');
+      }
+    },
+    onListening: () => {
+      business.setCaching(true);
+      refresh();
+      if (reported) systemLog.write('sso09006', cluster.where);
+      reported = false;
+      wasListening = true;
+    },
+  });
 }
 
 /** A session store that tells the other nodes about every session it removes. */

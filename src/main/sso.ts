@@ -27,7 +27,7 @@ import { openProcessLogs } from './access-logs.ts';
 import { openSessionStore } from './session-store.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
-import type { OpenCluster } from './cluster.ts';
+import { listenToCluster, type OpenCluster } from './cluster.ts';
 
 export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
@@ -229,59 +229,6 @@ export function openSso(w: SsoWiring): SsoRoles {
       await sessionStore.close();
     },
   };
-}
-
-/**
- * What the other nodes changed ends this node's cached answers (docs/cluster.md): a session
- * that ended, a user entry that changed, a regenerated service ID. While the subscription is
- * down this node caches nothing (every request asks Redis, which fails closed if Redis is down
- * too); when it is back, everything cached is dropped and the service ID re-read.
- */
-function listenToCluster(
-  cluster: OpenCluster,
-  business: BusinessServer,
-  serviceId: ServiceIdService,
-  systemLog: SystemLog,
-): void {
-  let wasListening = false;
-  let reported = false;
-  const refresh = (): void => {
-    // A failure here is met again (and logged) by the next request that needs the key.
-    serviceId.refresh().catch(() => undefined);
-  };
-  cluster.bus.listen({
-    onInvalidation: (m) => {
-      switch (m.kind) {
-        case 'session':
-          business.forgetSession(m.id);
-          break;
-        case 'user':
-          business.forgetUser(m.dn);
-          break;
-        case 'service-id':
-          refresh();
-          break;
-        default: {
-          const never: never = m;
-          return never;
-        }
-      }
-    },
-    onLost: () => {
-      business.setCaching(false);
-      if (wasListening && !reported) {
-        reported = true;
-        systemLog.write('sso09005', cluster.where, cluster.lastError() || 'connection closed');
-      }
-    },
-    onListening: () => {
-      business.setCaching(true);
-      refresh();
-      if (reported) systemLog.write('sso09006', cluster.where);
-      reported = false;
-      wasListening = true;
-    },
-  });
 }
 
 /** The first administrator's user ID. */
