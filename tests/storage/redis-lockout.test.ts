@@ -184,9 +184,11 @@ void describe('RedisLockoutUserRepository', () => {
     assert.equal((await nodes[0]!.findByUid('bob'))?.ssoUserStatus, 'good');
   });
 
-  void it("seeds from the inner repository's attributes and never writes them there", async () => {
+  void it("seeds from the inner repository's attributes and never writes them there; the state outlives an entry", async () => {
     const inner = new MemoryUserRepository();
-    const repo = new RedisLockoutUserRepository(inner, await connect(), { prefix: freshPrefix() });
+    const prefix = freshPrefix();
+    const repo = new RedisLockoutUserRepository(inner, await connect(), { prefix });
+    const raw2 = await connect();
     const locked = newSsoUser('uid=carol,o=example', 'carol', {
       ssoUserStatus: 'locked',
       ssoFailureCount: 3,
@@ -200,11 +202,19 @@ void describe('RedisLockoutUserRepository', () => {
     assert.deepEqual(await repo.unlock(locked.dn), r.previous);
     assert.equal((await repo.findByDn(locked.dn))?.ssoUserStatus, 'good');
     assert.deepEqual(await inner.findByDn(locked.dn), locked, 'the inner entry is untouched');
-    // A new user of the same DN starts from its own entry, not from the old lockout hash.
+    // The lockout state belongs to the DN across nodes: adding the user at another node (its
+    // own store) or deleting and re-creating it does not release a lock.
     await repo.recordFailure(locked.dn, policy, T0);
+    await repo.recordFailure(locked.dn, policy, T0);
+    await repo.recordFailure(locked.dn, policy, T0);
+    const other = new RedisLockoutUserRepository(new MemoryUserRepository(), raw2, { prefix });
+    await other.add(newSsoUser('uid=carol,o=example', 'carol'));
+    assert.equal((await other.findByUid('carol'))?.ssoUserStatus, 'locked');
     await repo.delete(locked.dn);
     await repo.add(newSsoUser('uid=carol,o=example', 'carol'));
-    assert.equal((await repo.findByUid('carol'))?.ssoFailureCount, 0);
+    assert.equal((await repo.findByUid('carol'))?.ssoUserStatus, 'locked');
+    await repo.unlock(locked.dn);
+    assert.equal((await other.findByUid('carol'))?.ssoUserStatus, 'good');
   });
 
   void it('damaged hashes are a corrupt store', async () => {

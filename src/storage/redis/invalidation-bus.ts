@@ -5,8 +5,9 @@
  * `<prefix>events`.
  *
  * Message: JSON `{"v":1,"from":"<origin>","kind":"session","id":"…"}`, `kind` `session` (id),
- * `user` (dn) or `service-id`. A node ignores its own messages (its caches were updated where
- * the change was made). Pub/sub delivers at most once, to the subscribers connected at that
+ * `user` (dn) or `service-id`. A node hears its own messages too, so that a change made by any
+ * of its parts (a user's sign-off, a command run offline) ends its own cached answers as well;
+ * `from` is for diagnosis. Pub/sub delivers at most once, to the subscribers connected at that
  * moment: a node that is not subscribed hears nothing, so while the subscription is down the
  * listener is told (`onLost`) and must not cache; once it is subscribed again it is told
  * (`onListening`) and must drop everything it cached, then may cache again.
@@ -25,7 +26,7 @@ export type Invalidation =
   | { readonly kind: 'service-id' };
 
 export interface InvalidationListener {
-  /** Another node changed something this node may have cached. */
+  /** A node (this one included) changed something this node may have cached. */
   onInvalidation(message: Invalidation): void;
   /** The subscription is down (or not up yet): messages may be missed; cache nothing. */
   onLost(): void;
@@ -140,7 +141,7 @@ export class RedisInvalidationBus {
     sub.on('message', (channel: string, text: string) => {
       if (channel !== this.#channel) return;
       const m = parseInvalidation(text);
-      if (m === undefined || m.from === this.origin) return;
+      if (m === undefined) return;
       listener.onInvalidation(m.message);
     });
     sub.on('close', lost);

@@ -10,7 +10,11 @@
  * `lock_ts` (epoch milliseconds; present only for a lock that has a timestamp). Absent: the
  * lockout attributes are the inner repository's own (seeded from them at the first write); once
  * present, the hash is authoritative and the inner repository's lockout attributes are neither
- * read nor written. `add` and `delete` remove the hash: a new user starts from its own entry.
+ * read nor written. The hash belongs to the DN across the cluster and outlives the entry at any
+ * one node: `add` and `delete` leave it alone, because nodes with their own user stores add and
+ * delete the same users independently (importing an LDIF at a second node must not release a
+ * lock counted at the first). A user deleted and created again under the same DN keeps its lock
+ * (fail safe); `unlock` releases it.
  *
  * Atomicity: `recordFailure` is one Lua script that reads the state, computes
  * `onPasswordFailure` (src/sso/core/lockout.ts; the Lua mirrors it line by line, and
@@ -264,29 +268,16 @@ export class RedisLockoutUserRepository implements UserRepository {
     return this.#overlay(await this.#inner.findByCertificate(attribute, value));
   }
 
-  async add(user: SsoUser): Promise<void> {
-    await this.#inner.add(user);
-    // A lockout hash left by a deleted user of the same DN does not pass to the new one.
-    await this.#del(user.dn);
+  add(user: SsoUser): Promise<void> {
+    return this.#inner.add(user);
   }
 
   async modify(dn: UserDn, changes: UserChanges): Promise<SsoUser> {
     return (await this.#overlay([await this.#inner.modify(dn, changes)]))[0]!;
   }
 
-  async delete(dn: UserDn): Promise<void> {
-    await this.#inner.delete(dn);
-    await this.#del(dn);
-  }
-
-  async #del(dn: string): Promise<void> {
-    try {
-      await this.#client.del(this.keyOf(dn));
-    } catch (e) {
-      throw new Error(`${WHAT} (Redis): ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
-    }
+  delete(dn: UserDn): Promise<void> {
+    return this.#inner.delete(dn);
   }
 
   async recordFailure(dn: UserDn, policy: LockoutPolicy, now: Date): Promise<RecordedFailure> {
