@@ -9,7 +9,8 @@
 // - failed passwords at A lock the user → B refuses; unlocked at A → B accepts again;
 // - `ssoupsid` at A → B rejects the old credential;
 // - Redis stopped → both nodes answer 503 and write sso09005 to their system log; Redis back →
-//   both answer again (sso09006), and a new sign-on at A is accepted by B.
+//   both answer again (sso09006), and a new sign-on at A is accepted by B;
+// - with A stopped, `ssoupsid` on A's data directory (run offline) still reaches B.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -263,8 +264,22 @@ test('two nodes share sign-on, sign-off, lock, service ID; fail closed without R
     (r) => r.status !== 503,
   );
   assert.equal(back.status, 303);
-  assert.equal(await status('b', credentialOf(back)), 200);
+  const c4 = credentialOf(back);
+  assert.equal(await status('b', c4), 200);
   for (const dir of [dirs.a, dirs.b]) {
     assert.match(systemLog(dir), /INFO sso09006 The connection to the cluster store is back\./);
   }
+
+  // With node A stopped, ssoupsid run on A's data directory opens the cluster's Redis itself:
+  // the new service ID is shared and B hears of it.
+  assert.equal(await a.stop(), 0);
+  const offline = await cli('ssoupsid', '-yes');
+  assert.match(offline.stdout, /service ID regenerated \(generation \d+\)/);
+  assert.equal(
+    await until(
+      () => status('b', c4),
+      (s) => s === 401,
+    ),
+    401,
+  );
 });
