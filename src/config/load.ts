@@ -209,6 +209,21 @@ function crossChecks(value: unknown): ConfigProblem[] {
     problems.push({ path: 'sessions.redis-url', message: 'required when sessions.store is redis' });
   }
   if (setting(value, 'repository', 'store') === 'ldap') problems.push(...ldapChecks(value));
+  if (
+    setting(value, 'cluster', 'enabled') === true &&
+    setting(value, 'cluster', 'redis-url') === undefined
+  ) {
+    problems.push({ path: 'cluster.redis-url', message: 'required when cluster.enabled is true' });
+  }
+  if (
+    setting(value, 'cluster', 'enabled') === true &&
+    setting(value, 'sessions', 'store') === 'redis'
+  ) {
+    problems.push({
+      path: 'sessions.store',
+      message: 'with cluster.enabled the sessions are in cluster.redis-url: remove sessions.store',
+    });
+  }
   const ttl = setting(value, 'repository', 'default-credential-ttl');
   if (typeof ttl === 'number' && ttl > 0 && ttl < CREDENTIAL_TTL_MIN) {
     problems.push({

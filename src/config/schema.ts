@@ -405,6 +405,46 @@ export const KeyserversSchema = Type.Object(
   { additionalProperties: false, description: 'KMIP key-server validation.', default: {} },
 );
 
+export const ClusterSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description:
+        'Several `sekisho start` nodes share one Redis or Valkey (docs/cluster.md): sessions, lockout counters, the wrapped service ID, and messages that end cached answers at every node on the next request. Off: one machine on the embedded store, nothing else needed.',
+      default: false,
+    }),
+    'redis-url': Type.Optional(
+      Type.String({
+        pattern: '^rediss?://[^\\s]+$',
+        maxLength: 1024,
+        'x-format': '`redis://[USER:PASSWORD@]HOST:PORT[/DB]` (`rediss://` for TLS)',
+        'x-message': 'must be a redis:// or rediss:// URL',
+        description:
+          'The Redis every node of the cluster uses (the same URL at every node). Keep credentials out of shared copies of this file.',
+      }),
+    ),
+    'redis-prefix': Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9:_.-]+$',
+      'x-message': 'must be letters, digits and : _ . -',
+      description:
+        'Prefix of every Redis key and of the channel `<prefix>events` (the same at every node; several clusters can share one Redis).',
+      default: 'sekisho:',
+    }),
+    'node-name': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        'x-message': 'must be letters, digits and _ . - (starting with a letter or digit)',
+        description:
+          'This node’s name in the cluster’s messages and in its start banner; default the host name.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Several nodes over Redis.', default: {} },
+);
+
 /** The Sekisho configuration file. */
 export const ConfigSchema = Type.Object(
   {
@@ -414,6 +454,7 @@ export const ConfigSchema = Type.Object(
     sessions: SessionsSchema,
     business: BusinessSchema,
     keyservers: KeyserversSchema,
+    cluster: ClusterSchema,
   },
   { additionalProperties: false, description: 'The Sekisho configuration file.', default: {} },
 );
@@ -433,4 +474,5 @@ export const SECTIONS = [
   'sessions',
   'business',
   'keyservers',
+  'cluster',
 ] as const;

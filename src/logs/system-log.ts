@@ -100,6 +100,23 @@ export const SYSTEM_MESSAGES = {
       en: 'Check the key servers in the event log (lseventlog).',
     },
   },
+  sso09005: {
+    severity: 'ERROR',
+    text: 'The connection to the cluster store was lost. Store=(%s1) Cause=(%s2)',
+    verified: false,
+    source: 'Sekisho (several nodes over Redis, docs/cluster.md)',
+    action: {
+      ja: 'Redis(またはValkey)の状態とネットワークを確認してください。復旧するまで、セションとロックアウトを必要とする要求は失敗します(フェイルクローズ)。',
+      en: 'Check Redis (or Valkey) and the network. Until it is back, requests that need sessions or lockout fail (fail closed).',
+    },
+  },
+  sso09006: {
+    severity: 'INFO',
+    text: 'The connection to the cluster store is back. Store=(%s1)',
+    verified: false,
+    source: 'Sekisho (several nodes over Redis, docs/cluster.md)',
+    action: { ja: '対処は不要です。', en: 'No action is required.' },
+  },
 } as const satisfies Record<string, SystemMessage>;
 
 export type SystemMessageId = keyof typeof SYSTEM_MESSAGES;

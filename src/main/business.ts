@@ -24,6 +24,7 @@ import { ensureDevPki } from './dev-pki.ts';
 import { loadStartConfig, needsInit } from './init.ts';
 import { readRunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
+import { listenToCluster, openCluster } from './cluster.ts';
 import { ACCESS_LOG_FILES, openProcessLogs } from './access-logs.ts';
 import { parseListen } from './start.ts';
 import { businessSpec } from './start-spec.ts';
@@ -82,7 +83,16 @@ export async function business(
     return 1;
   }
 
-  const services = openServices(dataDir, config);
+  // On a cluster: the shared service ID, lockout and sessions, and the other nodes' messages.
+  const cluster = openCluster(config, (message) => {
+    io.stderr(`sekisho business: could not tell the other nodes: ${message}\n`);
+  });
+  if (cluster !== undefined && !(await cluster.connected(5000))) {
+    io.stderr(
+      `sekisho business: the cluster's Redis (${cluster.where}) does not answer; starting anyway, failing closed until it does\n`,
+    );
+  }
+  const services = openServices(dataDir, config, cluster);
   const logs = openProcessLogs(dataDir, config, (line: string) => {
     io.stderr(line);
   });
@@ -103,10 +113,11 @@ export async function business(
       throw e;
     }
   };
-  const sessionStore = openSessionStore(config, services);
+  const sessionStore = openSessionStore(config, services, cluster);
   const closeLogs = async (): Promise<void> => {
     await logs.close();
     await sessionStore.close();
+    await cluster?.close();
   };
   const policy = sessionPolicy({
     idleTimeoutMinutes: config.sessions['idle-timeout'],
@@ -141,6 +152,8 @@ export async function business(
     log: write,
     logRepository: write,
   });
+
+  if (cluster !== undefined) listenToCluster(cluster, server, services.serviceId, systemLog);
 
   let proxy;
   try {

@@ -20,6 +20,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { loadStartConfig } from './init.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
+import { openCluster } from './cluster.ts';
 
 /**
  * The access-log directory as `sekisho start` places it (DATA_DIR/sekisho.json's
@@ -174,14 +175,31 @@ async function execute(
   try {
     const run = readRunInfo(dataDir);
     const local = async (): Promise<CommandResult> => {
-      const services = openServices(dataDir);
+      // On a cluster the service ID and the lockout state are in Redis, and the other nodes
+      // hear what this command changes (docs/cluster.md).
+      const config = loadStartConfig(dataDir, undefined).config;
+      const cluster = openCluster(config, (message) => {
+        io.stderr(`sekisho ${name}: could not tell the other nodes: ${message}\n`);
+      });
+      if (cluster !== undefined && !(await cluster.connected(5000))) {
+        await cluster.close();
+        throw new Error(
+          `the cluster's Redis (${cluster.where}) does not answer: ${cluster.lastError() || 'no reply'}`,
+        );
+      }
+      const services = openServices(dataDir, config, cluster);
       try {
-        return await runCommand(command, args, {
+        const result = await runCommand(command, args, {
           services: { ...services, accessLogDir: accessLogDirOf(dataDir) },
           lang,
         });
+        if (cluster !== undefined && name === 'ssoupsid') {
+          await cluster.publish({ kind: 'service-id' });
+        }
+        return result;
       } finally {
         services.close();
+        await cluster?.close();
       }
     };
     if (run) {

@@ -2,6 +2,9 @@
  * Opens the embedded store and builds the management services on it. With
  * `repository.store: ldap` the SSO users (and, with `ldap.access-control-base`, the roles,
  * sites and resources) come from the LDAP directory instead (src/storage/ldap, docs/ldap.md).
+ * On a cluster (`cluster.enabled`, docs/cluster.md) the wrapped service ID is in Redis, and
+ * the user repository keeps its lockout attributes there and tells the other nodes what it
+ * changed.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,9 @@ import { LdapPool } from '../storage/ldap/connection.ts';
 import { LdapUserRepository } from '../storage/ldap/user-store.ts';
 import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
+import { RedisServiceIdStore } from '../storage/redis/service-id-store.ts';
+import { RedisLockoutUserRepository } from '../storage/redis/lockout-user-repository.ts';
+import { PublishingUserRepository, type OpenCluster } from './cluster.ts';
 
 export const LOCAL_KEK_FILE = 'kek.local';
 
@@ -94,7 +100,11 @@ export function openLdapStores(
   };
 }
 
-export function openServices(dataDir: string, config?: SekishoConfig): OpenServices {
+export function openServices(
+  dataDir: string,
+  config?: SekishoConfig,
+  cluster?: OpenCluster,
+): OpenServices {
   const db = openDatabase(dataDir);
   let sso: SsoStores;
   try {
@@ -124,7 +134,10 @@ export function openServices(dataDir: string, config?: SekishoConfig): OpenServi
   // The service ID (the secret credentials are sealed with) is wrapped by the KEK and follows
   // it when it changes.
   const serviceId = new ServiceIdService({
-    store: new SqliteServiceIdStore(db),
+    store:
+      cluster === undefined
+        ? new SqliteServiceIdStore(db)
+        : new RedisServiceIdStore(cluster.client, { prefix: cluster.prefix }),
     kek: () => kek.current(),
     kcvOf,
   });
@@ -135,7 +148,15 @@ export function openServices(dataDir: string, config?: SekishoConfig): OpenServi
     events,
     kek,
     serviceId,
-    users: sso.users,
+    users:
+      cluster === undefined
+        ? sso.users
+        : new PublishingUserRepository(
+            new RedisLockoutUserRepository(sso.users, cluster.client, {
+              prefix: cluster.prefix,
+            }),
+            (m) => cluster.publish(m),
+          ),
     accessControl: sso.accessControl,
     close: () => {
       sso.close();

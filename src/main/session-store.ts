@@ -2,7 +2,9 @@
  * The session store the configuration chooses: the embedded SQLite store of the data directory
  * (one node, the default) or Redis/Valkey (`sessions.store: redis`, shared by every node that
  * points at it). The Redis client fails fast: with the offline queue off, an operation while
- * Redis is unreachable rejects at once (fail closed) instead of waiting in the client.
+ * Redis is unreachable rejects at once (fail closed) instead of waiting in the client. On a
+ * cluster (`cluster.enabled`) the sessions are in the cluster's Redis, and every session this
+ * node removes is announced to the other nodes (docs/cluster.md).
  */
 import { Redis } from 'iovalkey';
 import type { SekishoConfig } from '../config/index.ts';
@@ -10,6 +12,7 @@ import type { SessionStore } from '../sso/ports/session-store.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
 import { SqliteSessionStore } from '../storage/sqlite/session-store.ts';
 import type { OpenServices } from './services.ts';
+import { PublishingSessionStore, type OpenCluster } from './cluster.ts';
 
 export interface OpenSessionStore {
   readonly store: SessionStore;
@@ -18,7 +21,22 @@ export interface OpenSessionStore {
   close(): Promise<void>;
 }
 
-export function openSessionStore(config: SekishoConfig, services: OpenServices): OpenSessionStore {
+export function openSessionStore(
+  config: SekishoConfig,
+  services: OpenServices,
+  cluster?: OpenCluster,
+): OpenSessionStore {
+  if (cluster !== undefined) {
+    return {
+      store: new PublishingSessionStore(
+        new RedisSessionStore(cluster.client, { prefix: cluster.prefix }),
+        (m) => cluster.publish(m),
+      ),
+      where: cluster.where,
+      // The cluster's connections are closed by whoever opened them.
+      close: () => Promise.resolve(),
+    };
+  }
   const s = config.sessions;
   if (s.store === 'redis' && s['redis-url'] !== undefined) {
     const client = new Redis(s['redis-url'], {

@@ -31,6 +31,7 @@ import { openProcessLogs } from './access-logs.ts';
 import { openSessionStore } from './session-store.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
+import { listenToCluster, type OpenCluster } from './cluster.ts';
 
 export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
@@ -68,6 +69,8 @@ export interface SsoWiring {
   readonly hasher?: PasswordHasher;
   /** The clock of the SSO roles (tests move it); default the system clock. */
   readonly now?: () => Date;
+  /** Several nodes over Redis (`cluster.enabled`); undefined on one machine. */
+  readonly cluster?: OpenCluster;
 }
 
 export function openSso(w: SsoWiring): SsoRoles {
@@ -87,7 +90,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     maxLifetimeMinutes: config.sessions['max-lifetime'],
     forcedSignOn: config.sessions['forced-sign-on'],
   });
-  const sessionStore = openSessionStore(config, services);
+  const sessionStore = openSessionStore(config, services, w.cluster);
   const sessions = sessionManagement
     ? new SessionManager({
         ...(w.now === undefined ? {} : { now: w.now }),
@@ -195,6 +198,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     logRepository: write,
   });
   holder.business = business;
+  if (w.cluster !== undefined) listenToCluster(w.cluster, business, serviceId, systemLog);
 
   const admin: NonNullable<ManagementServices['sso']> = {
     unlock: (uid, client) => repository.unlock(uid, client),
@@ -203,6 +207,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     },
     serviceIdUpdated: (client) => {
       repository.serviceIdUpdated(client);
+      void w.cluster?.publish({ kind: 'service-id' });
     },
     forcedSignOff: async (target) => {
       if (sessions === undefined) {

@@ -39,6 +39,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { ensureAdminToken, readRunInfo, removeRunInfo, writeRunInfo } from './run-file.ts';
 import { LOCAL_KEK_FILE, openServices } from './services.ts';
+import { openCluster } from './cluster.ts';
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
 export function parseListen(text: string): { host: string; port: number } {
@@ -114,11 +115,21 @@ export async function start(
     io.stderr(`sekisho start: cannot read a TLS file: ${(e as Error).message}\n`);
     return 1;
   }
+  // Several nodes over Redis (docs/cluster.md); undefined on one machine.
+  const cluster = openCluster(config, (message) => {
+    io.stderr(`sekisho: could not tell the other nodes: ${message}\n`);
+  });
+  if (cluster !== undefined && !(await cluster.connected(5000))) {
+    io.stderr(
+      `sekisho start: the cluster's Redis (${cluster.where}) does not answer (${cluster.lastError() || 'no reply'}); starting anyway, failing closed until it does\n`,
+    );
+  }
   let services: ReturnType<typeof openServices>;
   try {
-    services = openServices(dataDir, config);
+    services = openServices(dataDir, config, cluster);
   } catch (e) {
     io.stderr(`sekisho start: ${(e as Error).message}\n`);
+    await cluster?.close();
     return 1;
   }
   await ensureSystemCertificate(services.manager.store);
@@ -142,6 +153,7 @@ export async function start(
     stderr: (line) => {
       io.stderr(line);
     },
+    ...(cluster === undefined ? {} : { cluster }),
   });
   adminPassword ??= await ensureFirstAdministrator(dataDir, config, services, hasher);
   // Client certificates of two kinds on one port: users' (certificate sign-on) and the
@@ -209,6 +221,7 @@ export async function start(
     address = await api.listen({ host: listen.host, port: listen.port });
   } catch (e) {
     await sso.close();
+    await cluster?.close();
     services.close();
     io.stderr(
       `sekisho start: cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message}\n`,
@@ -240,6 +253,9 @@ export async function start(
       `  health          ${url.origin}/healthz   metrics ${url.origin}/metrics`,
       `  access logs     ${sso.logDir}`,
       ...(sso.sessions === undefined ? [] : [`  sessions        in ${sso.sessionsWhere}`]),
+      ...(cluster === undefined
+        ? []
+        : [`  cluster         node ${cluster.nodeName}, shared through ${cluster.where}`]),
       ...(configFile === undefined ? [] : [`  configuration   ${configFile}`]),
       ...(adminPassword === undefined
         ? []
@@ -269,6 +285,7 @@ export async function start(
   clearInterval(sweeper);
   await api.close();
   await sso.close();
+  await cluster?.close();
   services.close();
   io.stdout(`stopped (${signal})\n`);
   return 0;

@@ -72,6 +72,7 @@ describe('defaults', () => {
         'trusted-proxies': ['127.0.0.1', '::1'],
       },
       keyservers: { 'validation-interval': 15, 'validation-timeout': 10 },
+      cluster: { enabled: false, 'redis-prefix': 'sekisho:' },
     });
   });
   it('defaultConfig() and loadConfig() without a source equal the empty file', () => {
@@ -500,5 +501,33 @@ describe('repository.store ldap', () => {
       ),
       ['repository.ldap.bogus', 'repository.ldap.url', 'repository.ldap.mode'],
     );
+  });
+});
+
+void describe('cluster', () => {
+  void it('needs a Redis URL when enabled, and keeps the sessions there', () => {
+    assert.throws(
+      () => loadConfig({ text: '{"cluster":{"enabled":true}}' }),
+      /cluster\.redis-url: required when cluster\.enabled is true/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          text: JSON.stringify({
+            cluster: { enabled: true, 'redis-url': 'redis://r:6379' },
+            sessions: { store: 'redis', 'redis-url': 'redis://other:6379' },
+          }),
+        }),
+      /sessions\.store: with cluster\.enabled the sessions are in cluster\.redis-url/,
+    );
+    const c = loadConfig({
+      text: '{"cluster":{"enabled":true,"redis-url":"redis://r:6379/1","node-name":"node-a"}}',
+    }).cluster;
+    assert.deepEqual(c, {
+      enabled: true,
+      'redis-url': 'redis://r:6379/1',
+      'redis-prefix': 'sekisho:',
+      'node-name': 'node-a',
+    });
   });
 });

@@ -1,17 +1,20 @@
 /**
- * SqliteServiceIdStore: one row, every field survives the database and reopening the file,
- * and the schema refuses a second row or a generation below 1.
+ * SqliteServiceIdStore: the ServiceIdStore contract over two connections to one file; one row,
+ * every field survives reopening the file, and the schema refuses a second row or a
+ * generation below 1.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
-import type { WrappedServiceId } from '../../src/sso/ports/service-id-store.ts';
 import { openDatabase } from '../../src/storage/sqlite/database.ts';
 import { SqliteServiceIdStore } from '../../src/storage/sqlite/service-id-store.ts';
+import {
+  describeServiceIdStoreContract,
+  wrappedValue as value,
+} from '../sso/core/service-id-store-contract.ts';
 
 const dirs: string[] = [];
 const open: DatabaseSync[] = [];
@@ -30,67 +33,49 @@ function database(dir: string): DatabaseSync {
   return db;
 }
 
-const value = (generation: number): WrappedServiceId => ({
-  wrapped: new Uint8Array(randomBytes(60)),
-  kcv: randomBytes(3).toString('hex'),
-  createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, generation, 123)),
-  generation,
+describeServiceIdStoreContract('sqlite', () => {
+  const dir = tempDir();
+  return Promise.resolve({
+    store: new SqliteServiceIdStore(database(dir)),
+    other: new SqliteServiceIdStore(database(dir)),
+  });
 });
 
 void describe('SqliteServiceIdStore', () => {
-  void it('is empty at first', () => {
-    assert.equal(new SqliteServiceIdStore(database(tempDir())).get(), undefined);
-  });
-
-  void it('keeps every field, and put replaces the one row', () => {
+  void it('keeps one row', async () => {
     const db = database(tempDir());
     const store = new SqliteServiceIdStore(db);
-    const one = value(1);
-    store.put(one);
-    assert.deepEqual(store.get(), one);
+    assert.equal(await store.put(value(1), undefined), true);
     const two = value(2);
-    store.put(two);
-    assert.deepEqual(store.get(), two);
+    assert.equal(await store.put(two, 1), true);
+    assert.deepEqual(await store.get(), two);
     assert.equal(db.prepare('SELECT count(*) AS n FROM sso_service_id').get()?.['n'], 1);
   });
 
-  void it('survives closing and reopening the file; a second instance sees the same row', () => {
+  void it('survives closing and reopening the file', async () => {
     const dir = tempDir();
     const db = database(dir);
     const w = value(7);
-    new SqliteServiceIdStore(db).put(w);
-    const other = new SqliteServiceIdStore(database(dir));
-    assert.deepEqual(other.get(), w);
+    await new SqliteServiceIdStore(db).put(w, undefined);
     db.close();
-    assert.deepEqual(new SqliteServiceIdStore(database(dir)).get(), w);
+    assert.deepEqual(await new SqliteServiceIdStore(database(dir)).get(), w);
   });
 
-  void it('refuses invalid values before and inside the database', () => {
+  void it('the schema refuses a second row or a generation below 1', async () => {
     const db = database(tempDir());
     const store = new SqliteServiceIdStore(db);
-    const fails = (act: () => unknown, expected: RegExp | typeof RangeError) => {
-      assert.throws(() => {
-        act();
-      }, expected);
-    };
-    fails(() => {
-      store.put({ ...value(1), generation: 0 });
-    }, RangeError);
-    fails(() => {
-      store.put({ ...value(1), createdAt: new Date(Number.NaN) });
-    }, RangeError);
     const insert = (id: number, generation: number) =>
       db.prepare("INSERT INTO sso_service_id VALUES (?, x'00', 'abc', 0, ?)").run(id, generation);
-    fails(() => insert(2, 1), /CHECK constraint failed/);
-    fails(() => insert(1, 0), /CHECK constraint failed/);
-    assert.equal(store.get(), undefined);
+    assert.throws(() => insert(2, 1), /CHECK constraint failed/);
+    assert.throws(() => insert(1, 0), /CHECK constraint failed/);
+    assert.equal(await store.get(), undefined);
   });
 
-  void it('a STRICT table: a value of another type never reaches get', () => {
+  void it('a STRICT table: a value of another type never reaches get', async () => {
     const db = database(tempDir());
     const store = new SqliteServiceIdStore(db);
     const w = value(1);
-    store.put(w);
+    await store.put(w, undefined);
     for (const sql of [
       "UPDATE sso_service_id SET wrapped = 'text'",
       "UPDATE sso_service_id SET created_at = 'soon'",
@@ -100,6 +85,6 @@ void describe('SqliteServiceIdStore', () => {
         db.exec(sql);
       }, /cannot store TEXT value/);
     }
-    assert.deepEqual(store.get(), w);
+    assert.deepEqual(await store.get(), w);
   });
 });

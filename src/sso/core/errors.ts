@@ -21,6 +21,8 @@ export const SSO_ERROR_CODES = {
     'the repository does not store this change (e.g. Active Directory users)',
   SSO_REPOSITORY_UNAVAILABLE:
     'the SSO repository (a directory server) could not be reached, refused the bind, did not answer in time or answered abnormally',
+  SSO_SERVICE_ID_CONFLICT:
+    'another node regenerated or re-wrapped the service ID at the same time; this change was not stored',
 } as const;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;

@@ -9,9 +9,11 @@
  * another generation); stored as nonce | ciphertext | tag with the KEK's key check value.
  *
  * Operations of one instance run one at a time, so that concurrent first uses generate one
- * service ID, not several. Another process (the CLI running `ssoupsid`) changes the stored
- * value under a running server, which keeps its cached copy until restarted, as the reference
- * requires (J-UPSID: restart the servers after updating the service ID).
+ * service ID, not several. Across processes and nodes the store's compare-and-set on the
+ * generation decides: of two first uses one value is stored and both use it; of two
+ * regenerations one is stored and the other fails with SSO_SERVICE_ID_CONFLICT. Another
+ * process's regeneration reaches a running one through {@link ServiceIdService.refresh}
+ * (called when a credential fails to open, and on a cluster's invalidation message).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { ServiceIdStore, WrappedServiceId } from '../ports/service-id-store.ts';
@@ -31,6 +33,8 @@ export interface ServiceIdDeps {
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const WRAPPED_BYTES = NONCE_BYTES + KEY_BYTES + TAG_BYTES;
+/** Re-reads before giving up when other nodes keep changing the stored value. */
+const REWRAP_ATTEMPTS = 5;
 const aad = (generation: number) => Buffer.from(`sekisho-service-id-v1|${generation}`, 'utf8');
 
 function unwrapFailed(message: string, cause?: unknown): SsoError {
@@ -105,33 +109,63 @@ export class ServiceIdService {
     }
   }
 
-  /** Generates, wraps and stores a new service ID; returns it in clear. */
-  private generate(kek: Uint8Array, generation: number): Uint8Array {
+  /**
+   * Generates and wraps a new service ID of `generation` and stores it if the stored one is
+   * still of generation `expected` (undefined: none stored). Returns it in clear, or undefined
+   * when another process or node stored a value first.
+   */
+  private async generate(
+    kek: Uint8Array,
+    generation: number,
+    expected: number | undefined,
+  ): Promise<Uint8Array | undefined> {
     const serviceId = new Uint8Array(randomBytes(KEY_BYTES));
-    this.deps.store.put({
-      wrapped: this.wrap(serviceId, kek, generation),
-      kcv: this.deps.kcvOf(kek),
-      createdAt: (this.deps.now ?? (() => new Date()))(),
-      generation,
-    });
-    return serviceId;
+    const stored = await this.deps.store.put(
+      {
+        wrapped: this.wrap(serviceId, kek, generation),
+        kcv: this.deps.kcvOf(kek),
+        createdAt: (this.deps.now ?? (() => new Date()))(),
+        generation,
+      },
+      expected,
+    );
+    return stored ? serviceId : undefined;
+  }
+
+  /** Installs `stored` (unwrapped with `kek`) as the cached service ID, keeping the old as previous. */
+  private adopt(stored: WrappedServiceId, kek: Uint8Array): void {
+    const fresh = this.unwrap(stored, kek);
+    if (this.cached !== undefined) this.replaced = this.cached;
+    this.cached = fresh;
+    this.cachedGeneration = stored.generation;
   }
 
   /**
    * The service ID in clear (a copy; 32 bytes): from memory after the first success, else
    * unwrapped from the store with the current KEK; generated and stored (generation 1) when
-   * the store holds none.
+   * the store holds none. When another node generates the first one at the same moment, its
+   * value wins and is the one returned.
    * @throws SsoError SSO_SERVICE_ID_UNWRAP_FAILED when the stored value does not unwrap with
-   *   the current KEK; whatever `kek()` throws when the KEK is unavailable.
+   *   the current KEK; whatever `kek()` or the store throws when either is unavailable.
    */
   async current(): Promise<Uint8Array> {
     if (this.cached !== undefined) return this.cached.slice();
     return this.exclusive(async () => {
       if (this.cached === undefined) {
         const kek = await this.deps.kek();
-        const stored = this.deps.store.get();
-        this.cached = stored === undefined ? this.generate(kek, 1) : this.unwrap(stored, kek);
-        this.cachedGeneration = stored?.generation ?? 1;
+        let stored = await this.deps.store.get();
+        if (stored === undefined) {
+          const made = await this.generate(kek, 1, undefined);
+          if (made !== undefined) {
+            this.cached = made;
+            this.cachedGeneration = 1;
+            return made.slice();
+          }
+          stored = await this.deps.store.get();
+          if (stored === undefined) throw new Error('the service ID store lost a stored value');
+        }
+        this.cached = this.unwrap(stored, kek);
+        this.cachedGeneration = stored.generation;
       }
       return this.cached.slice();
     });
@@ -152,13 +186,33 @@ export class ServiceIdService {
    * current KEK, and replaces the cached copy. Every credential and CSRF token issued under the
    * previous one stops opening. The previous value need not unwrap (this is also the way out
    * when it cannot).
+   * @throws SsoError SSO_SERVICE_ID_CONFLICT when another node stored a new generation between
+   *   this one's read and write (two `ssoupsid` at once): this regeneration is not stored, the
+   *   other node's service ID becomes this process's (when it unwraps), and the operator may
+   *   run `ssoupsid` again for yet another one.
    */
   async regenerate(): Promise<{ generation: number }> {
     return this.exclusive(async () => {
       const kek = await this.deps.kek();
-      const generation = (this.deps.store.get()?.generation ?? 0) + 1;
+      const before = await this.deps.store.get();
+      const generation = (before?.generation ?? 0) + 1;
+      const made = await this.generate(kek, generation, before?.generation);
+      if (made === undefined) {
+        const winner = await this.deps.store.get();
+        if (winner !== undefined && winner.generation !== this.cachedGeneration) {
+          try {
+            this.adopt(winner, kek);
+          } catch {
+            // The winner's value does not unwrap here: the conflict error says enough.
+          }
+        }
+        throw new SsoError(
+          'SSO_SERVICE_ID_CONFLICT',
+          `another node stored service ID generation ${winner?.generation ?? '?'} while this one was regenerating it; generation ${generation} of this node was not stored (run ssoupsid again for yet another service ID)`,
+        );
+      }
       this.replaced = this.cached;
-      this.cached = this.generate(kek, generation);
+      this.cached = made;
       this.cachedGeneration = generation;
       return { generation };
     });
@@ -182,13 +236,10 @@ export class ServiceIdService {
    */
   async refresh(): Promise<boolean> {
     return this.exclusive(async () => {
-      const stored = this.deps.store.get();
+      const stored = await this.deps.store.get();
       if (stored === undefined || this.cached === undefined) return false;
       if (stored.generation === this.cachedGeneration) return false;
-      const fresh = this.unwrap(stored, await this.deps.kek());
-      this.replaced = this.cached;
-      this.cached = fresh;
-      this.cachedGeneration = stored.generation;
+      this.adopt(stored, await this.deps.kek());
       return true;
     });
   }
@@ -201,24 +252,37 @@ export class ServiceIdService {
    * @throws SsoError SSO_SERVICE_ID_UNWRAP_FAILED when it does not unwrap with `oldKek`.
    */
   async rewrap(oldKek: Uint8Array, newKek: Uint8Array): Promise<void> {
-    await this.exclusive(() => {
-      const stored = this.deps.store.get();
-      if (stored === undefined) return;
-      const newKcv = this.deps.kcvOf(newKek);
-      if (stored.kcv === newKcv && newKcv !== this.deps.kcvOf(oldKek)) {
-        this.cached = this.unwrap(stored, newKek);
-        this.cachedGeneration = stored.generation;
-        return;
+    await this.exclusive(async () => {
+      // Another node may regenerate or re-wrap between the read and the write: read again.
+      for (let attempt = 0; attempt < REWRAP_ATTEMPTS; attempt++) {
+        const stored = await this.deps.store.get();
+        if (stored === undefined) return;
+        const newKcv = this.deps.kcvOf(newKek);
+        if (stored.kcv === newKcv && newKcv !== this.deps.kcvOf(oldKek)) {
+          this.cached = this.unwrap(stored, newKek);
+          this.cachedGeneration = stored.generation;
+          return;
+        }
+        const serviceId = this.unwrap(stored, oldKek);
+        const put = await this.deps.store.put(
+          {
+            wrapped: this.wrap(serviceId, newKek, stored.generation),
+            kcv: newKcv,
+            createdAt: stored.createdAt,
+            generation: stored.generation,
+          },
+          stored.generation,
+        );
+        if (put) {
+          this.cachedGeneration = stored.generation;
+          this.cached = serviceId;
+          return;
+        }
       }
-      const serviceId = this.unwrap(stored, oldKek);
-      this.cachedGeneration = stored.generation;
-      this.deps.store.put({
-        wrapped: this.wrap(serviceId, newKek, stored.generation),
-        kcv: newKcv,
-        createdAt: stored.createdAt,
-        generation: stored.generation,
-      });
-      this.cached = serviceId;
+      throw new SsoError(
+        'SSO_SERVICE_ID_CONFLICT',
+        `the service ID kept changing while it was being re-wrapped (${REWRAP_ATTEMPTS} attempts)`,
+      );
     });
   }
 }

@@ -1,7 +1,11 @@
 /**
  * The port through which the SSO domain keeps the service ID, wrapped by the KEK (DESIGN.md
- * "Service ID"; src/sso/core/service-id.ts). One value at a time: `put` replaces it.
- * Synchronous, as the embedded store (node:sqlite) is.
+ * "Service ID"; src/sso/core/service-id.ts). One value at a time.
+ *
+ * Asynchronous, because a store may be shared by several nodes over the network (Redis,
+ * src/storage/redis/service-id-store.ts) as well as embedded (node:sqlite). `put` is a
+ * compare-and-set on the generation, atomic across processes and nodes: two nodes that run
+ * `ssoupsid` at the same moment cannot silently overwrite each other's service ID.
  */
 
 /** The service ID as stored: never in clear. */
@@ -18,7 +22,23 @@ export interface WrappedServiceId {
 
 export interface ServiceIdStore {
   /** The stored service ID, or undefined before the first one is generated. */
-  get(): WrappedServiceId | undefined;
-  /** Stores `w`, replacing any previous value. */
-  put(w: WrappedServiceId): void;
+  get(): Promise<WrappedServiceId | undefined>;
+  /**
+   * Stores `w` only if the stored value's generation is `expected` (undefined: only if nothing
+   * is stored), in one atomic step. Resolves true when stored; false when another writer came
+   * first (the stored value is then left as that writer put it). A regeneration passes the
+   * generation it replaces, a re-wrap the generation it re-wraps.
+   * @throws RangeError when `w.generation` is not a positive integer or `w.createdAt` invalid.
+   */
+  put(w: WrappedServiceId, expected: number | undefined): Promise<boolean>;
+}
+
+/** Checks what every adapter refuses to store. */
+export function checkWrappedServiceId(w: WrappedServiceId): void {
+  if (!Number.isSafeInteger(w.createdAt.getTime())) {
+    throw new RangeError('createdAt is not a valid date');
+  }
+  if (!Number.isSafeInteger(w.generation) || w.generation < 1) {
+    throw new RangeError(`generation must be a positive integer, got ${w.generation}`);
+  }
 }

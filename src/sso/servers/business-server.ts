@@ -14,6 +14,11 @@
  *   the previous snapshot.
  * - Each user entry (by DN) for at most `sessionCacheMs`, so that a role change, a lock or a
  *   deletion applies within that bound; each positive session-management answer for as long.
+ *   {@link BusinessServer.forgetUser}, {@link BusinessServer.forgetSession} and
+ *   {@link BusinessServer.forgetAll} end that bound at once (this process's own changes, and on
+ *   a cluster the other nodes' through Redis pub/sub, docs/cluster.md); an answer read before
+ *   a forget and arriving after it is not kept. {@link BusinessServer.setCaching}(false) keeps
+ *   nothing (a cluster node while it cannot hear the other nodes).
  */
 import {
   authorize,
@@ -261,6 +266,9 @@ export class BusinessServer {
   #firstLoad: Promise<UpdateResult> | undefined;
   readonly #users = new Map<string, CachedUser>();
   readonly #sessions = new Map<string, CachedSession>();
+  /** +1 at every forget: an answer read under an older value is not cached. */
+  #forgets = 0;
+  #caching = true;
 
   constructor(options: BusinessServerOptions) {
     const cacheMs = options.sessionCacheMs ?? DEFAULT_SESSION_CACHE_MS;
@@ -340,18 +348,42 @@ export class BusinessServer {
 
   /** Drops the cached entry of a user (e.g. when this process locks or changes it). */
   forgetUser(dn: string): void {
+    this.#forgets++;
     this.#users.delete(dn.toLowerCase());
   }
 
   /** Drops the cached answer for a session (e.g. when this process signs it off). */
   forgetSession(sessionId: string): void {
+    this.#forgets++;
     this.#sessions.delete(sessionId);
+  }
+
+  /** Drops every cached user entry and session answer. */
+  forgetAll(): void {
+    this.#forgets++;
+    this.#users.clear();
+    this.#sessions.clear();
+  }
+
+  /**
+   * Turns the user and session caches off (every request asks the stores, as with
+   * `sessionCacheMs` 0) or back on; either way drops what they hold.
+   */
+  setCaching(on: boolean): void {
+    this.#caching = on;
+    this.forgetAll();
+  }
+
+  /** Whether an answer read when {@link #forgets} was `forgets` may be cached. */
+  #mayCache(forgets: number): boolean {
+    return this.#cacheMs > 0 && this.#caching && forgets === this.#forgets;
   }
 
   async #user(dn: string, now: number): Promise<SsoUser | undefined> {
     const key = dn.toLowerCase();
     const hit = this.#users.get(key);
     if (hit !== undefined && hit.until > now) return hit.user;
+    const forgets = this.#forgets;
     let user: SsoUser | undefined;
     try {
       user = dn.includes('=') ? await this.#o.users.findByDn(userDn(dn)) : undefined;
@@ -359,7 +391,9 @@ export class BusinessServer {
       this.#users.delete(key);
       throw e;
     }
-    if (this.#cacheMs > 0) remember(this.#users, key, { user, until: now + this.#cacheMs }, now);
+    if (this.#mayCache(forgets)) {
+      remember(this.#users, key, { user, until: now + this.#cacheMs }, now);
+    }
     return user;
   }
 
@@ -385,12 +419,13 @@ export class BusinessServer {
     const sessions = this.#o.sessions;
     if (sessions === undefined) return true;
     if (this.#sessionCached(sessionId, uid, client, now) === true) return true;
+    const forgets = this.#forgets;
     const answer = await sessions.validate(sessionId, uid, client);
     if (!answer.ok) {
       this.#sessions.delete(sessionId);
       return false;
     }
-    if (this.#cacheMs > 0) {
+    if (this.#mayCache(forgets)) {
       remember(this.#sessions, sessionId, { uid, client, until: now + this.#cacheMs }, now);
     }
     return true;

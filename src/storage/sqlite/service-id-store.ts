@@ -4,11 +4,17 @@
  *
  * Schema: `sso_service_id`, one row at most (`id` = 1): `wrapped` (BLOB, nonce | ciphertext |
  * tag), `kcv` (the wrapping KEK's check value), `created_at` (epoch milliseconds), `generation`
- * (≥ 1). `put` is one upsert, atomic across connections and processes. The caller owns the
- * database (openDatabase in ./database.ts).
+ * (≥ 1). `put` is one conditional statement (INSERT … ON CONFLICT DO NOTHING when nothing is
+ * expected, UPDATE … WHERE generation = expected otherwise), atomic across connections and
+ * processes. The caller owns the database (openDatabase in ./database.ts). The promises
+ * resolve at once: node:sqlite is synchronous.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ServiceIdStore, WrappedServiceId } from '../../sso/ports/service-id-store.ts';
+import {
+  checkWrappedServiceId,
+  type ServiceIdStore,
+  type WrappedServiceId,
+} from '../../sso/ports/service-id-store.ts';
 
 function corrupt(what: string): Error {
   return new Error(`corrupt store: sso_service_id ${what}`);
@@ -16,7 +22,8 @@ function corrupt(what: string): Error {
 
 export class SqliteServiceIdStore implements ServiceIdStore {
   private readonly select: StatementSync;
-  private readonly upsert: StatementSync;
+  private readonly insert: StatementSync;
+  private readonly update: StatementSync;
 
   constructor(db: DatabaseSync) {
     db.exec(`
@@ -31,18 +38,25 @@ export class SqliteServiceIdStore implements ServiceIdStore {
     this.select = db.prepare(
       'SELECT wrapped, kcv, created_at, generation FROM sso_service_id WHERE id = 1',
     );
-    this.upsert = db.prepare(`
+    this.insert = db.prepare(`
       INSERT INTO sso_service_id (id, wrapped, kcv, created_at, generation)
       VALUES (1, :wrapped, :kcv, :created_at, :generation)
-      ON CONFLICT (id) DO UPDATE SET
-        wrapped = excluded.wrapped,
-        kcv = excluded.kcv,
-        created_at = excluded.created_at,
-        generation = excluded.generation
+      ON CONFLICT (id) DO NOTHING
+    `);
+    this.update = db.prepare(`
+      UPDATE sso_service_id SET
+        wrapped = :wrapped, kcv = :kcv, created_at = :created_at, generation = :generation
+      WHERE id = 1 AND generation = :expected
     `);
   }
 
-  get(): WrappedServiceId | undefined {
+  // async: a synchronous failure of node:sqlite becomes a rejection, as the port promises.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async get(): Promise<WrappedServiceId | undefined> {
+    return this.read();
+  }
+
+  private read(): WrappedServiceId | undefined {
     const row = this.select.get();
     if (row === undefined) return undefined;
     const { wrapped, kcv, created_at: createdAt, generation } = row;
@@ -57,17 +71,23 @@ export class SqliteServiceIdStore implements ServiceIdStore {
     return { wrapped: new Uint8Array(wrapped), kcv, createdAt: new Date(createdAt), generation };
   }
 
-  put(w: WrappedServiceId): void {
-    const createdAt = w.createdAt.getTime();
-    if (!Number.isSafeInteger(createdAt)) throw new RangeError('createdAt is not a valid date');
-    if (!Number.isSafeInteger(w.generation) || w.generation < 1) {
-      throw new RangeError(`generation must be a positive integer, got ${w.generation}`);
-    }
-    this.upsert.run({
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async put(w: WrappedServiceId, expected: number | undefined): Promise<boolean> {
+    return this.write(w, expected);
+  }
+
+  private write(w: WrappedServiceId, expected: number | undefined): boolean {
+    checkWrappedServiceId(w);
+    const row = {
       wrapped: w.wrapped,
       kcv: w.kcv,
-      created_at: createdAt,
+      created_at: w.createdAt.getTime(),
       generation: w.generation,
-    });
+    };
+    const changes =
+      expected === undefined
+        ? this.insert.run(row).changes
+        : this.update.run({ ...row, expected }).changes;
+    return Number(changes) === 1;
   }
 }

@@ -1,13 +1,17 @@
 /**
- * ServiceIdService over both stores it runs on: an in-memory one (the port alone) and the
- * embedded SQLite adapter. The KEK check value is the real one of src/keyservers/kek.ts.
+ * ServiceIdService over every store it runs on: an in-memory one (the port alone), the
+ * embedded SQLite adapter and Redis (a real redis-server). The KEK check value is the real one
+ * of src/keyservers/kek.ts. Two services over one store stand for two nodes: of two
+ * regenerations at once one wins and the other sees SSO_SERVICE_ID_CONFLICT; of two first uses
+ * both end up with the one stored value.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'iovalkey';
 import { kcvOf } from '../../../src/keyservers/kek.ts';
 import { deriveKeys } from '../../../src/sso/core/credential.ts';
 import { SsoError } from '../../../src/sso/core/errors.ts';
@@ -15,21 +19,35 @@ import { ServiceIdService } from '../../../src/sso/core/service-id.ts';
 import type { ServiceIdStore, WrappedServiceId } from '../../../src/sso/ports/service-id-store.ts';
 import { openDatabase } from '../../../src/storage/sqlite/database.ts';
 import { SqliteServiceIdStore } from '../../../src/storage/sqlite/service-id-store.ts';
+import { RedisServiceIdStore } from '../../../src/storage/redis/service-id-store.ts';
+import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 
 const dirs: string[] = [];
 const closers: (() => void)[] = [];
-after(() => {
+let redis: RedisServer;
+let client: Redis;
+before(async () => {
+  redis = await startRedis();
+  client = new Redis({ host: redis.host, port: redis.port, enableOfflineQueue: true });
+});
+after(async () => {
   for (const c of closers) c();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  client.disconnect();
+  await redis.stop();
 });
+let prefixes = 0;
 
+/** The port alone: a compare-and-set in memory. */
 class MemoryServiceIdStore implements ServiceIdStore {
   private value: WrappedServiceId | undefined;
-  get(): WrappedServiceId | undefined {
-    return this.value;
+  get(): Promise<WrappedServiceId | undefined> {
+    return Promise.resolve(this.value);
   }
-  put(w: WrappedServiceId): void {
+  put(w: WrappedServiceId, expected: number | undefined): Promise<boolean> {
+    if (this.value?.generation !== expected) return Promise.resolve(false);
     this.value = { ...w, wrapped: w.wrapped.slice() };
+    return Promise.resolve(true);
   }
 }
 
@@ -47,6 +65,10 @@ const adapters: { name: string; open: () => ServiceIdStore }[] = [
       return new SqliteServiceIdStore(db);
     },
   },
+  {
+    name: 'redis',
+    open: () => new RedisServiceIdStore(client, { prefix: `sid-test-${++prefixes}:` }),
+  },
 ];
 
 const newKek = () => new Uint8Array(randomBytes(32));
@@ -58,16 +80,17 @@ function service(store: ServiceIdStore, kek: Uint8Array): ServiceIdService {
 
 const unwrapFailed = (e: unknown) =>
   e instanceof SsoError && e.code === 'SSO_SERVICE_ID_UNWRAP_FAILED';
+const conflict = (e: unknown) => e instanceof SsoError && e.code === 'SSO_SERVICE_ID_CONFLICT';
 
 for (const adapter of adapters) {
   void describe(`ServiceIdService (${adapter.name} store)`, () => {
     void it('generates generation 1 on first use, wrapped, never in clear', async () => {
       const store = adapter.open();
       const kek = newKek();
-      assert.equal(store.get(), undefined);
+      assert.equal(await store.get(), undefined);
       const id = await service(store, kek).current();
       assert.equal(id.length, 32);
-      const stored = store.get()!;
+      const stored = (await store.get())!;
       assert.equal(stored.generation, 1);
       assert.equal(stored.kcv, kcvOf(kek));
       assert.deepEqual(stored.createdAt, T0);
@@ -80,17 +103,47 @@ for (const adapter of adapters) {
       const s = service(store, newKek());
       const ids = await Promise.all(Array.from({ length: 10 }, () => s.current()));
       for (const id of ids) assert.deepEqual(id, ids[0]);
-      assert.equal(store.get()!.generation, 1);
+      assert.equal((await store.get())!.generation, 1);
+    });
+
+    void it('two nodes regenerating at once: one stores, the other sees a conflict and follows the winner', async () => {
+      const store = adapter.open();
+      const kek = newKek();
+      const [a, b] = [service(store, kek), service(store, kek)];
+      const first = await a.current();
+      assert.deepEqual(await b.current(), first);
+      const [ra, rb] = await Promise.allSettled([a.regenerate(), b.regenerate()]);
+      const won = [ra, rb].filter((r) => r.status === 'fulfilled');
+      const lost = [ra, rb].filter((r) => r.status === 'rejected');
+      assert.equal(won.length, 1);
+      assert.deepEqual(won[0]!.value, { generation: 2 });
+      assert.equal(lost.length, 1);
+      assert.ok(conflict(lost[0]!.reason));
+      assert.match((lost[0]!.reason as Error).message, /generation 2/);
+      assert.equal((await store.get())!.generation, 2);
+      const now = await a.current();
+      assert.notDeepEqual(now, first);
+      assert.deepEqual(await b.current(), now, 'the loser uses the stored service ID');
+      assert.deepEqual(await b.regenerate(), { generation: 3 }, 'and may run ssoupsid again');
+    });
+
+    void it('two nodes using it first at once: one value generated, both use it', async () => {
+      const store = adapter.open();
+      const kek = newKek();
+      const nodes = Array.from({ length: 4 }, () => service(store, kek));
+      const ids = await Promise.all(nodes.map((n) => n.current()));
+      for (const id of ids) assert.deepEqual(id, ids[0]);
+      assert.equal((await store.get())!.generation, 1);
     });
 
     void it('a second instance over the same store unwraps the same bytes', async () => {
       const store = adapter.open();
       const kek = newKek();
       const first = await service(store, kek).current();
-      const before = store.get()!;
+      const before = (await store.get())!;
       const second = await service(store, kek).current();
       assert.deepEqual(second, first);
-      assert.deepEqual(store.get(), before);
+      assert.deepEqual(await store.get(), before);
     });
 
     void it('hands out copies: mutating one does not change the service ID', async () => {
@@ -111,7 +164,7 @@ for (const adapter of adapters) {
       assert.notDeepEqual(after1, before);
       assert.notDeepEqual(deriveKeys(after1).credential, deriveKeys(before).credential);
       assert.notDeepEqual(deriveKeys(after1).csrf, deriveKeys(before).csrf);
-      assert.equal(store.get()!.generation, 2);
+      assert.equal((await store.get())!.generation, 2);
       assert.deepEqual(await service(store, kek).current(), after1);
       assert.deepEqual(await s.regenerate(), { generation: 3 });
     });
@@ -151,9 +204,9 @@ for (const adapter of adapters) {
       const nextKek = newKek();
       const s = service(store, oldKek);
       const id = await s.current();
-      const created = store.get()!.createdAt;
+      const created = (await store.get())!.createdAt;
       await s.rewrap(oldKek, nextKek);
-      const stored = store.get()!;
+      const stored = (await store.get())!;
       assert.equal(stored.kcv, kcvOf(nextKek));
       assert.equal(stored.generation, 1);
       assert.deepEqual(stored.createdAt, created);
@@ -161,14 +214,14 @@ for (const adapter of adapters) {
       await assert.rejects(service(store, oldKek).current(), unwrapFailed);
       // A re-run after an interrupted KEK change finds it done.
       await s.rewrap(oldKek, nextKek);
-      assert.deepEqual(store.get(), stored);
+      assert.deepEqual(await store.get(), stored);
       assert.deepEqual(await s.current(), id);
     });
 
     void it('rewrap with nothing stored does nothing', async () => {
       const store = adapter.open();
       await service(store, newKek()).rewrap(newKek(), newKek());
-      assert.equal(store.get(), undefined);
+      assert.equal(await store.get(), undefined);
     });
 
     void it('a wrong KEK: coded error, in current and in rewrap', async () => {
@@ -183,18 +236,18 @@ for (const adapter of adapters) {
       const store = adapter.open();
       const kek = newKek();
       await service(store, kek).current();
-      const good = store.get()!;
+      const good = (await store.get())!;
       for (let i = 0; i < good.wrapped.length; i++) {
         const wrapped = good.wrapped.slice();
         wrapped[i]! ^= 0x01;
-        store.put({ ...good, wrapped });
+        await store.put({ ...good, wrapped }, 1);
         await assert.rejects(service(store, kek).current(), unwrapFailed, `byte ${i}`);
       }
-      store.put({ ...good, wrapped: good.wrapped.subarray(0, 40) });
+      await store.put({ ...good, wrapped: good.wrapped.subarray(0, 40) }, 1);
       await assert.rejects(service(store, kek).current(), unwrapFailed);
-      store.put({ ...good, generation: 2 });
+      await store.put({ ...good, generation: 2 }, 1);
       await assert.rejects(service(store, kek).current(), unwrapFailed);
-      store.put(good);
+      await store.put(good, 2);
       assert.equal((await service(store, kek).current()).length, 32);
     });
 
@@ -206,7 +259,7 @@ for (const adapter of adapters) {
         kcvOf,
       });
       await assert.rejects(s.current(), /no key server/);
-      assert.equal(store.get(), undefined);
+      assert.equal(await store.get(), undefined);
     });
   });
 }

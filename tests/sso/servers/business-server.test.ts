@@ -667,6 +667,64 @@ describe('BusinessServer: the cache bound', () => {
   });
 });
 
+describe('BusinessServer: cross-node invalidation (forgetAll, setCaching)', () => {
+  it('forgetAll drops every cached answer; setCaching(false) keeps none until turned on again', async () => {
+    const sessions = new Sessions();
+    const w = await world({ sessions });
+    sessions.live.set('S1', 'alice');
+    const t = w.token('alice', { sessionId: 'S1' });
+    assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal(sessions.calls, 1);
+    w.server.forgetAll();
+    assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal(sessions.calls, 2, 'asked again after forgetAll');
+
+    w.server.setCaching(false);
+    for (let i = 0; i < 3; i++) assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal(sessions.calls, 5, 'asked at every request while caching is off');
+    sessions.live.delete('S1');
+    assert.deepEqual(await w.verify(t, '/admin/'), { kind: 'signon' });
+    sessions.live.set('S1', 'alice');
+    w.server.setCaching(true);
+    assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal((await w.verify(t, '/admin/')).kind, 'allow');
+    assert.equal(sessions.calls, 7, 'cached again');
+  });
+
+  it('an answer read before a forget that arrives meanwhile is not cached', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered: () => void = () => undefined;
+    const inFlight = new Promise<void>((r) => {
+      entered = r;
+    });
+    let calls = 0;
+    const slow: SessionValidator = {
+      validate: async () => {
+        calls++;
+        if (calls === 1) {
+          entered();
+          await gate;
+        }
+        return { ok: true };
+      },
+    };
+    const w = await world({ sessions: slow });
+    const t = w.token('alice', { sessionId: 'S1' });
+    const first = w.verify(t, '/admin/');
+    // Another node signs S1 off while this node's first check is in flight.
+    await inFlight;
+    w.server.forgetSession('S1');
+    release();
+    assert.equal((await first).kind, 'allow');
+    await w.verify(t, '/admin/');
+    assert.equal(calls, 2, 'the stale answer was not kept');
+  });
+});
+
 describe('BusinessServer: the access-control snapshot', () => {
   it('applies changes only after updateAccessControl, and keeps the old snapshot when it fails', async () => {
     const w = await world();
