@@ -165,12 +165,32 @@ export function openSso(w: SsoWiring): SsoRoles {
     sessionManagement,
   });
 
+  // Session management as the sign-on pages use it: the sessions a sign-off or a forced
+  // sign-on ends are forgotten by this process's business server at once, not after its cache.
+  const pageSessions: SsoAppOptions['sessions'] =
+    sessions === undefined
+      ? undefined
+      : {
+          validate: (id, uid, client) => sessions.validate(id, uid, client),
+          signOff: async (id, origin) => {
+            const gone = await sessions.signOff(id, origin);
+            if (gone !== undefined) holder.business?.forgetSession(gone.id);
+            return gone;
+          },
+          confirmForcedSignOn: async (pendingId, origin) => {
+            const done = await sessions.confirmForcedSignOn(pendingId, origin);
+            if (done.ok) for (const s of done.replaced) holder.business?.forgetSession(s.id);
+            return done;
+          },
+          cancelForcedSignOn: (pendingId, origin) => sessions.cancelForcedSignOn(pendingId, origin),
+        };
+
   const app: SsoAppOptions = {
     authentication,
     keys: currentKeys,
     previousKeys,
     refreshKeys: () => serviceId.refresh(),
-    sessions,
+    sessions: pageSessions,
     registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
     causeNotification: r['cause-notification'],
     describeCertificate,

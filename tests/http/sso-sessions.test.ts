@@ -54,11 +54,14 @@ after(async () => {
 });
 
 /** GET /auth/verify as nginx sends it, with the browser's cookies. */
-function verify(b: Browser): Promise<{ status: number; user: string | undefined }> {
+function verify(
+  b: Browser,
+  s: SsoServer = server,
+): Promise<{ status: number; user: string | undefined }> {
   const cookie = [...b.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   return new Promise((resolve, reject) => {
     const req = https.request(
-      new URL('/auth/verify', server.origin),
+      new URL('/auth/verify', s.origin),
       {
         ca: pki.serverCa.cert,
         agent: false,
@@ -257,4 +260,68 @@ test('idle timeout: a session unused for longer than sessions.idle-timeout ends 
     /^"[A-Za-z0-9_-]{43}" Deletion\(idle-timeout\) succeeded\. \(Idle timeout\) UserID="bob" \|$/,
   );
   server.clockOffsetMs = 0;
+});
+
+test('with the business cache on, a sign-off or a forced sign-on ends access at once in the same process', async () => {
+  // A minute of caching: only the sign-on pages telling the business server can explain a
+  // refusal at the next request.
+  const cached = await startSso({
+    pki,
+    forwardAuth: true,
+    config: {
+      sessions: { enabled: true, 'forced-sign-on': true },
+      business: { 'session-cache-ms': 60_000 },
+    },
+  });
+  try {
+    const entry = (dn: string, attrs: Record<string, string[]>) =>
+      cached.services.accessControl.add(
+        parseAccessEntry({ dn, attributes: new Map(Object.entries(attrs)) }),
+      );
+    await entry('ou=roles,dc=sekisho,dc=local', {
+      objectClass: ['organizationalUnit'],
+      ou: ['roles'],
+    });
+    await entry('cn=staff,ou=roles,dc=sekisho,dc=local', {
+      objectClass: ['ssoRole'],
+      cn: ['staff'],
+    });
+    await entry(`cn=/,${SITE}`, {
+      objectClass: ['ssoResource'],
+      cn: ['/'],
+      ssoRoleName: ['staff'],
+    });
+    await cached.addUser('alice', { password: 'alice-secret', ssoRoleName: ['staff'] });
+    const signOnAt = async (b: Browser) => {
+      const { csrf } = await b.form();
+      return b.post('/sso/signon', { uid: 'alice', password: 'alice-secret', csrf });
+    };
+
+    // A signs on and is let in (the answer is now cached); B forces A out.
+    const a = new Browser(cached, pki);
+    assert.equal((await signOnAt(a)).status, 303);
+    assert.equal((await verify(a, cached)).status, 200);
+    const b = new Browser(cached, pki);
+    const asked = await signOnAt(b);
+    const pending = /name="pending" value="([^"]+)"/.exec(asked.body)?.[1];
+    assert.ok(pending);
+    const yes = await b.post('/sso/forced-signon', {
+      csrf: csrfOf(asked.body),
+      pending,
+      answer: 'yes',
+    });
+    assert.equal(yes.status, 303);
+    assert.equal((await verify(a, cached)).status, 401, 'the replaced session, at once');
+
+    // B is let in, then signs off: the old cookie is refused at once.
+    assert.equal((await verify(b, cached)).status, 200);
+    const kept = new Map(b.jar);
+    const page = await b.request('/sso/signon');
+    assert.equal((await b.post('/sso/signoff', { csrf: csrfOf(page.body) })).status, 200);
+    b.jar.clear();
+    for (const [k, v] of kept) b.jar.set(k, v);
+    assert.equal((await verify(b, cached)).status, 401, 'the signed-off session, at once');
+  } finally {
+    await cached.close();
+  }
 });
