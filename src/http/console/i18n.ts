@@ -281,10 +281,27 @@ export const TEXTS = {
 
   // Access logs
   logsTitle: { ja: 'アクセスログ', en: 'Access logs' },
-  logsPlaceholder: {
-    ja: 'アクセスログのビューア(絞り込みとグラフ)はアクセスログ照会モジュールで提供されます。それまでは各ログはデータディレクトリの logs/ にあります。',
-    en: 'The access-log viewer (filters and charts) comes with the access-log query module. Until then the logs are in logs/ of the data directory.',
+  logLineTitle: { ja: 'アクセスログの行', en: 'Access-log line' },
+  logsFrom: { ja: '開始日時', en: 'From' },
+  logsTo: { ja: '終了日時(含まない)', en: 'To (exclusive)' },
+  logsKinds: { ja: 'ログ(未選択ならすべて)', en: 'Logs (none ticked: all)' },
+  logsKind: { ja: 'ログ', en: 'Log' },
+  logRepository: { ja: 'リポジトリ', en: 'repository' },
+  logAuthentication: { ja: '認証', en: 'authentication' },
+  logBusiness: { ja: '業務', en: 'business' },
+  logSession: { ja: 'セション', en: 'session' },
+  resultSucceeded: { ja: '成功', en: 'succeeded' },
+  resultFailed: { ja: '失敗', en: 'failed' },
+  sessionId: { ja: 'セションID', en: 'Session ID' },
+  logsResource: { ja: 'リソース(URLの一部)', en: 'Resource (part of the URL)' },
+  logsPerPage: { ja: '1ページの行数', en: 'Lines per page' },
+  time: { ja: '日時', en: 'Time' },
+  noLogLines: { ja: '該当する行はありません。', en: 'No line matches.' },
+  chartHint: {
+    ja: 'グラフは期間内のすべての利用者のサインオンと認可の失敗を数えます(期間の指定がなければ直近24時間)。',
+    en: 'The chart counts the sign-ons and refused authorizations of every user in the range (the last 24 hours when no range is given).',
   },
+  logsBack: { ja: 'アクセスログへ戻る', en: 'Back to the access logs' },
 
   // Settings
   settingsTitle: { ja: '設定', en: 'Settings' },
