@@ -34,7 +34,7 @@ import { SSO_COMMANDS } from './sso-commands.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
 import { SSOUSER_COMMANDS } from './ssouser-commands.ts';
 import { ACCESS_COMMANDS } from './access-commands.ts';
-import { SSOACCESS_COMMANDS } from './ssoaccess-commands.ts';
+import { SETTINGS_COMMANDS } from './settings-commands.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -224,7 +224,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...LOG_COMMANDS,
   ...SSOUSER_COMMANDS,
   ...ACCESS_COMMANDS,
-  ...SSOACCESS_COMMANDS,
+  ...SETTINGS_COMMANDS,
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',

@@ -1,6 +1,6 @@
 // The commands behind the console, over REST (the in-process HTTPS harness) and on the command
 // line (a real `sekisho` process on a data directory): mkssouser, chssouser, rmssouser, the
-// paged lsssouser, lssession, lsssoaccess, lsssoconfig — including hostile input: control
+// paged lsssouser, lssession, lsssoconfig — including hostile input: control
 // characters (a forged LDIF or log line), markup, oversize values, unknown options.
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument,
    @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
@@ -202,32 +202,7 @@ describe('REST', () => {
     assert.equal(byCn.json.data.users.length, 15);
   });
 
-  test('lsssoaccess: entries, effective roles (role sets expanded), who can reach a URL', async () => {
-    const ldif = [
-      'dn: cn=staff,dc=sekisho,dc=local', 'objectClass: ssoRole', 'cn: staff', '',
-      'dn: cn=everyone,dc=sekisho,dc=local', 'objectClass: ssoRoleSet', 'cn: everyone', 'ssoRoleName: staff', '',
-      'dn: cn=/reports/,dc=app,dc=example,dc=com,ou=sites,dc=sekisho,dc=local', 'objectClass: ssoResource', 'cn: /reports/', 'ssoRoleName: staff', '',
-    ].join('\n'); // prettier-ignore
-    assert.equal((await rest('import-ldif', { file: ldif })).status, 200);
-    await f.server.addUser('gina', { ssoRoleName: ['everyone'] });
-    const eff = await rest('lsssoaccess', { uid: 'gina' });
-    assert.deepEqual(eff.json.data, [
-      { kind: 'role', name: 'staff', held: 'role_set' },
-      { kind: 'role_set', name: 'everyone', held: 'direct' },
-    ]);
-    const reach = await rest('lsssoaccess', { url: 'https://app.example.com/reports/q1' });
-    assert.deepEqual(reach.json.data, [
-      { kind: 'role', name: 'staff', resource: '/reports/' },
-      { kind: 'role_set', name: 'everyone', resource: '/reports/' },
-    ]);
-    assert.equal((await rest('lsssoaccess', { url: 'https://evil.example/' })).status, 400);
-    const all = await rest('lsssoaccess', {});
-    assert.ok(
-      all.json.data.some(
-        (e: { kind: string; name: string }) =>
-          e.kind === 'site' && e.name === 'app.example.com:443',
-      ),
-    );
+  test('lsssoconfig: the settings of the running server', async () => {
     const cfg = await rest('lsssoconfig', {});
     assert.equal(cfg.json.data['repository.password-max-failure-count'], '5');
   });

@@ -61,6 +61,8 @@ test('hostile attributes are escaped on every page that shows them', async () =>
     `/console/roles?uid=${enc}`,
     `/console/roles?url=${encodeURIComponent('https://app.example.com/<script>')}`,
     '/console/events',
+    '/console/logs',
+    `/console/logs?user=${enc}`,
     '/console/keyservers',
     '/console/settings',
   ];

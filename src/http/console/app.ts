@@ -86,6 +86,18 @@ function queryOf(req: FastifyRequest, name: string): string | undefined {
   return typeof first === 'string' ? first.slice(0, 1024) : undefined;
 }
 
+/** Every string value of a repeated query parameter (at most 16, each trimmed to 1024). */
+function queryAllOf(req: FastifyRequest, name: string): string[] {
+  const q: unknown = req.query;
+  if (typeof q !== 'object' || q === null) return [];
+  const v: unknown = (q as Record<string, unknown>)[name];
+  const all: unknown[] = Array.isArray(v) ? (v as unknown[]) : [v];
+  return all
+    .filter((x): x is string => typeof x === 'string')
+    .slice(0, 16)
+    .map((x) => x.slice(0, 1024));
+}
+
 /**
  * Whether a state-changing request comes from this origin, as far as the browser says:
  * `Sec-Fetch-Site` must be `same-origin` (or `none`: typed by the user) when present, and an
@@ -429,6 +441,7 @@ export function registerConsoleApp(app: FastifyInstance, o: ConsoleOptions): Con
               client: req.socket.remoteAddress,
               csrf: sessions.csrfToken(s),
               query: (name) => queryOf(req, name),
+              queryAll: (name) => queryAllOf(req, name),
               form,
               t,
               run,

@@ -61,6 +61,13 @@ dl.detail dd{margin:0;overflow-wrap:anywhere}
 .badge.neutral{background:#eef1f4;color:#333}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0}
 .pager{display:flex;gap:1rem;margin:.5rem 0}
+fieldset.inline-choices{display:flex;flex-wrap:wrap;gap:.25rem .9rem;border:1px solid #d0d7de;border-radius:4px;margin:0;padding:.2rem .6rem .4rem}
+fieldset.inline-choices legend{font-size:.9rem;font-weight:600;padding:0 .2rem}
+fieldset.inline-choices label{flex-direction:row;align-items:center;gap:.3rem;font-weight:400}
+p.hint{color:#555;font-size:.875rem;margin:.5rem 0}
+figure.chart{margin:.5rem 0;background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
+figure.chart svg{display:block;width:100%;height:auto}
+table.log-lines td:nth-child(2),table.log-lines td:nth-child(8){white-space:nowrap;overflow-wrap:normal}
 pre.text{font:inherit;border:0;background:transparent;padding:0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #d0d7de;padding:.5rem;font-size:.85rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}

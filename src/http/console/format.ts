@@ -118,6 +118,19 @@ export function toLocalDateTime(d: Date | undefined, tz: string): string {
   return local.toISOString().slice(0, 19);
 }
 
+/**
+ * An instant as ISO 8601 with the offset `tz` has then, to the second:
+ * `2025-01-31T13:05:06+09:00` (what the access-log commands take as `-from`/`-to`).
+ */
+export function toIsoInZone(d: Date, tz: string): string {
+  const off = Math.round(offsetAt(d.getTime(), tz) / 60_000);
+  const local = new Date(Math.floor(d.getTime() / 1000) * 1000 + off * 60_000);
+  const sign = off < 0 ? '-' : '+';
+  const abs = Math.abs(off);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${local.toISOString().slice(0, 19)}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
+}
+
 /** `1 h 05 min`, `3 min 20 s`, `45 s` (en) / `1時間05分` … (ja). */
 export function formatDuration(seconds: number, lang: ConsoleLang): string {
   const s = Math.max(0, Math.floor(seconds));

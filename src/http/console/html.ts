@@ -56,8 +56,10 @@ export function html(strings: TemplateStringsArray, ...values: readonly HtmlValu
 }
 
 /**
- * Markup that is NOT escaped. Only for constant markup written in this code base, never for
- * anything that came from a request, the store or a log.
+ * Markup that is NOT escaped. Only for constant markup written in this code base, or markup
+ * that this code base generated escaping every text it holds (the access-log chart of
+ * src/shared/svg-chart.ts, passed by pages/logs.ts) — never for anything that came from a
+ * request, the store or a log as it is.
  */
 export function trustedHtml(markup: string): SafeHtml {
   return SafeHtml.of(markup);

@@ -188,7 +188,43 @@ export const TEXTS = {
   roleSets: { ja: 'ロールセット', en: 'Role sets' },
   sites: { ja: 'サイト', en: 'Sites' },
   resources: { ja: '保護リソース', en: 'Protected resources' },
-  whoCanReach: { ja: 'このパスに到達できるロール', en: 'Who can reach this path' },
+  whoCanReach: { ja: 'このURLに到達できる利用者', en: 'Who can reach this URL' },
+  rolesAndSets: { ja: 'ロールとロールセット', en: 'Roles and role sets' },
+  kindRole: { ja: 'ロール', en: 'role' },
+  kindRoleSet: { ja: 'ロールセット', en: 'role set' },
+  kindUnknown: { ja: '未登録', en: 'not registered' },
+  members: { ja: 'メンバ', en: 'Members' },
+  unknownMembers: { ja: '未登録: {names}', en: 'not registered: {names}' },
+  cyclic: { ja: '循環あり', en: 'cyclic' },
+  rolePath: { ja: '経路(ロールセット経由)', en: 'Path (through role sets)' },
+  effectiveRolesOf: { ja: '{uid} の有効なロール', en: 'Effective roles of {uid}' },
+  listedRoles: {
+    ja: '{uid} に設定されたロール: {roles}',
+    en: 'Roles listed on {uid}: {roles}',
+  },
+  resourcePath: { ja: 'リソース(パス)', en: 'Resource (path)' },
+  allowedNow: { ja: '現在アクセス可', en: 'Allowed now' },
+  grantedThrough: { ja: '許可するロール・ロールセット:', en: 'Granted through:' },
+  scanLimited: {
+    ja: '{n} 人を調べたところで打ち切りました。次のページで続きを調べます。',
+    en: 'Stopped after examining {n} users; the next page goes on.',
+  },
+  matchRefused: {
+    ja: '業務サーバはこのURLを拒否します({reason})。だれも到達できません。',
+    en: 'The business server refuses this URL ({reason}): nobody reaches it.',
+  },
+  matchNoSite: {
+    ja: '{site} は保護サイトではありません。業務サーバは保護しません。',
+    en: '{site} is not a protected site: the business server does not protect it.',
+  },
+  matchNotCovered: {
+    ja: '{site} の保護リソースは {path} を含みません。既定ではだれにも許可されません(business.deny-unknown-paths)。',
+    en: 'No protected resource of {site} covers {path}: denied to everyone by default (business.deny-unknown-paths).',
+  },
+  matchResource: {
+    ja: '{site} のリソース {resource} が保護しています。許可するロール: {roles}',
+    en: 'Protected by resource {resource} of {site}; roles: {roles}',
+  },
   rolesHintLdif: {
     ja: 'ロール・ロールセット・サイト・リソースはLDIFで変更します。',
     en: 'Roles, role sets, sites and resources are changed through LDIF.',
@@ -281,10 +317,27 @@ export const TEXTS = {
 
   // Access logs
   logsTitle: { ja: 'アクセスログ', en: 'Access logs' },
-  logsPlaceholder: {
-    ja: 'アクセスログのビューア(絞り込みとグラフ)はアクセスログ照会モジュールで提供されます。それまでは各ログはデータディレクトリの logs/ にあります。',
-    en: 'The access-log viewer (filters and charts) comes with the access-log query module. Until then the logs are in logs/ of the data directory.',
+  logLineTitle: { ja: 'アクセスログの行', en: 'Access-log line' },
+  logsFrom: { ja: '開始日時', en: 'From' },
+  logsTo: { ja: '終了日時(含まない)', en: 'To (exclusive)' },
+  logsKinds: { ja: 'ログ(未選択ならすべて)', en: 'Logs (none ticked: all)' },
+  logsKind: { ja: 'ログ', en: 'Log' },
+  logRepository: { ja: 'リポジトリ', en: 'repository' },
+  logAuthentication: { ja: '認証', en: 'authentication' },
+  logBusiness: { ja: '業務', en: 'business' },
+  logSession: { ja: 'セション', en: 'session' },
+  resultSucceeded: { ja: '成功', en: 'succeeded' },
+  resultFailed: { ja: '失敗', en: 'failed' },
+  sessionId: { ja: 'セションID', en: 'Session ID' },
+  logsResource: { ja: 'リソース(URLの一部)', en: 'Resource (part of the URL)' },
+  logsPerPage: { ja: '1ページの行数', en: 'Lines per page' },
+  time: { ja: '日時', en: 'Time' },
+  noLogLines: { ja: '該当する行はありません。', en: 'No line matches.' },
+  chartHint: {
+    ja: 'グラフは期間内のすべての利用者のサインオンと認可の失敗を数えます(期間の指定がなければ直近24時間)。',
+    en: 'The chart counts the sign-ons and refused authorizations of every user in the range (the last 24 hours when no range is given).',
   },
+  logsBack: { ja: 'アクセスログへ戻る', en: 'Back to the access logs' },
 
   // Settings
   settingsTitle: { ja: '設定', en: 'Settings' },

@@ -38,6 +38,8 @@ export interface ConsoleRequest {
   readonly client: string | undefined;
   /** A query parameter (first value), trimmed to 1024 characters. */
   query(name: string): string | undefined;
+  /** Every value of a repeated query parameter (checkboxes of one name), at most 16. */
+  queryAll(name: string): readonly string[];
   /** The posted form (POST routes). */
   readonly form: ReadonlyMap<string, string>;
   /** Text in the request's language, with `{name}` parameters filled in. */
