@@ -89,4 +89,13 @@ export interface UserRepository {
 
   /** Users in a stable order (by DN, case-insensitively), a page at a time. */
   listUsers(page: PageRequest): Promise<Page<SsoUser>>;
+
+  /**
+   * Only where reads may be served by replicas that lag (update and reference servers,
+   * src/storage/ldap/replicated-user-repository.ts): the user with this DN as the store that
+   * is written to holds it now, or undefined. The repository server decides a sign-on on it,
+   * so that a lock (or a new password, or a deletion) is never bypassed through a stale copy.
+   * Absent on a repository whose reads are always current.
+   */
+  findCurrent?(dn: UserDn): Promise<SsoUser | undefined>;
 }
