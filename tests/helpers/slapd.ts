@@ -267,7 +267,9 @@ function configLdif(o: {
     // A test fixture: an fsync per write buys nothing here; SIGTERM still flushes.
     'olcDbNoSync: TRUE',
     'olcDbIndex: objectClass eq',
-    'olcDbIndex: uid,mail,cn,employeeNumber,serialNumber,dnQualifier eq',
+    // subinitial: the console's search by the start of a user ID or name (searchUsers).
+    'olcDbIndex: uid,cn eq,subinitial',
+    'olcDbIndex: mail,employeeNumber,serialNumber,dnQualifier eq',
     'olcDbIndex: ssoRoleName eq',
     'olcDbIndex: entryCSN,entryUUID eq',
     `olcLimits: dn.exact="${o.serviceDn}" size=unlimited time=unlimited`,

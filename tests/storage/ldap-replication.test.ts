@@ -139,6 +139,7 @@ function delegating(repo: UserRepository, overrides: Partial<UserRepository>): U
     findByDn: (d) => repo.findByDn(d),
     findByCertificate: (a, v) => repo.findByCertificate(a, v),
     listUsers: (p) => repo.listUsers(p),
+    searchUsers: (q) => repo.searchUsers(q),
     add: (u) => repo.add(u),
     modify: (d, c) => repo.modify(d, c),
     delete: (d) => repo.delete(d),

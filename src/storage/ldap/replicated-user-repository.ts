@@ -3,7 +3,7 @@
  * provider) and reference-type ones (its syncrepl consumers), as the reference describes
  * (shared/reference/sso-interstage.md §1, EG-53, EG-56).
  *
- * - Reads (`findByUid`, `findByDn`, `findByCertificate`, `listUsers`) go to the first reference
+ * - Reads (`findByUid`, `findByDn`, `findByCertificate`, `listUsers`, `searchUsers`) go to the first reference
  *   server that answers, in the configured order, and finally to the update server.
  * - Writes (`add`, `modify`, `delete`, and the lockout writes `recordFailure`, `resetFailures`,
  *   `unlock`) go to the update server only, and so do the reads they are made of: the lockout
@@ -37,6 +37,8 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
 
 /** Default milliseconds a failed reference server is skipped. */
@@ -135,6 +137,10 @@ export class ReplicatedUserRepository implements UserRepository {
 
   listUsers(page: PageRequest): Promise<Page<SsoUser>> {
     return this.#read('list users', (r) => r.listUsers(page));
+  }
+
+  searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    return this.#read('search users', (r) => r.searchUsers(search));
   }
 
   add(user: SsoUser): Promise<void> {
