@@ -10,12 +10,17 @@
  * - a consumer lagging (it cannot reach the provider and serves old entries): the failure
  *   count and the lock stay right, a lock made on the provider holds, an unlock too;
  * - the provider going down in the middle of a sign-on: SSO_REPOSITORY_UNAVAILABLE with the
- *   access-log supplementary of a connect failure, and reads still served by the consumer.
+ *   access-log supplementary of a connect failure, and reads still served by the consumer;
+ * - `repository.ldap.reference-urls` through openServices: the same, as configured.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/index.ts';
 import type { RepositoryRecord } from '../../src/logs/index.ts';
+import { openServices } from '../../src/main/services.ts';
 import { MemorySystemLog } from '../../src/logs/index.ts';
 import { isRepositoryUnavailable } from '../../src/sso/core/errors.ts';
 import { lockoutPolicy } from '../../src/sso/core/lockout.ts';
@@ -396,3 +401,46 @@ async function withLaggingConsumer(body: () => Promise<void>): Promise<void> {
     await setPassword(account.password);
   }
 }
+
+void describe('repository.ldap.reference-urls (openServices)', () => {
+  void it('wires the consumers as reference servers: reads survive the provider stopping', async () => {
+    await freshTree();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-replicated-'));
+    const config = loadConfig({
+      text: JSON.stringify({
+        repository: {
+          store: 'ldap',
+          'user-search-base': 'o=example',
+          ldap: {
+            url: provider.ldapsUrl,
+            'reference-urls': [consumer.ldapsUrl, consumer2.ldapsUrl],
+            'bind-dn': provider.serviceDn,
+            'bind-password-file': provider.servicePasswordFile,
+            'ca-file': provider.caFile,
+          },
+        },
+      }),
+    });
+    const services = openServices(dataDir, config);
+    try {
+      const erin = person('erin');
+      await services.users.add(erin);
+      await caughtUp();
+      await provider.stop();
+      try {
+        assert.equal((await services.users.findByUid('erin'))?.dn, erin.dn);
+        const found = await services.users.searchUsers({ prefix: 'eri', limit: 5 });
+        assert.deepEqual(
+          found.items.map((u) => u.uid),
+          ['erin'],
+        );
+        await assert.rejects(services.users.delete(userDn(erin.dn)), isRepositoryUnavailable);
+      } finally {
+        await provider.start();
+      }
+    } finally {
+      services.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
