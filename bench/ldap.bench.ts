@@ -196,38 +196,37 @@ async function main(): Promise<void> {
     `  ${USERS.toLocaleString('en-US')} users: LDIF generated in ${fmt(gen.ms / 1000, 2)} s; slapadd -q + slapd start in ${fmt(load.ms / 1000, 2)} s`,
   );
 
-  const dataDir = path.join(work, 'data');
-  mkdirSync(dataDir);
-  const config = loadConfig({
-    text: JSON.stringify({
-      repository: {
-        store: 'ldap',
-        'user-search-base': 'ou=User,o=bench',
-        ldap: {
-          url: slapd.ldapsUrl,
-          'bind-dn': slapd.serviceDn,
-          'bind-password-file': slapd.servicePasswordFile,
-          'ca-file': slapd.caFile,
-          'pool-size': CONCURRENCY,
-        },
-      },
-    }),
-  });
-  const services = openServices(dataDir, config);
+  // Whatever fails below, slapd and Redis are stopped and the directory removed.
+  const opened: { services?: ReturnType<typeof openServices> } = {};
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
   try {
+    const dataDir = path.join(work, 'data');
+    mkdirSync(dataDir);
+    const config = loadConfig({
+      text: JSON.stringify({
+        repository: {
+          store: 'ldap',
+          'user-search-base': 'ou=User,o=bench',
+          ldap: {
+            url: slapd.ldapsUrl,
+            'bind-dn': slapd.serviceDn,
+            'bind-password-file': slapd.servicePasswordFile,
+            'ca-file': slapd.caFile,
+            'pool-size': CONCURRENCY,
+          },
+        },
+      }),
+    });
+    const services = openServices(dataDir, config);
+    opened.services = services;
     // (a) sign-on
-    const lines: RepositoryRecord[] = [];
     const server = new RepositoryServer({
       users: services.users,
       hasher,
       policy: () => ({ maxFailureCount: 5, lockOutTimeMinutes: undefined }),
       certificateMappingAttribute: 'mail',
       compareStoredCertificate: false,
-      log: (r) => {
-        formatAccessLine(r, {});
-        if (lines.length < 1) lines.push(r);
-      },
+      log: (r) => void formatAccessLine(r, {}),
       systemLog: new MemorySystemLog(),
     });
     const signOn = async (): Promise<void> => {
@@ -318,7 +317,7 @@ async function main(): Promise<void> {
         `session_checks_per_s=${Math.round(checkRate)} baseline_redis_get_per_s=${Math.round(getRate)} ratio=${fmt(ratio, 3)} cores=${os.availableParallelism()}`,
     );
   } finally {
-    services.close();
+    opened.services?.close();
     await redis?.stop();
     await slapd.close();
     rmSync(work, { recursive: true, force: true });
