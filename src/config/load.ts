@@ -248,13 +248,20 @@ function ldapChecks(value: unknown): ConfigProblem[] {
       });
     }
   }
-  const url = get('url');
-  if (typeof url === 'string' && url.startsWith('ldap://') && get('starttls') !== true) {
+  const refs = get('reference-urls');
+  const urls: [string, unknown][] = [
+    ['repository.ldap.url', get('url')],
+    ...(Array.isArray(refs)
+      ? refs.map((r, i): [string, unknown] => [`repository.ldap.reference-urls.${i}`, r])
+      : []),
+  ];
+  for (const [where, url] of urls) {
+    if (typeof url !== 'string' || !url.startsWith('ldap://') || get('starttls') === true) continue;
     const host = /^ldap:\/\/(\[[^\]]+\]|[^:/]+)/.exec(url)?.[1]?.replace(/^\[|\]$/g, '') ?? '';
     const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
     if (!loopback || get('allow-plaintext') !== true) {
       problems.push({
-        path: 'repository.ldap.url',
+        path: where,
         message:
           'ldap:// needs starttls (or ldaps://); plain LDAP only to a loopback address with allow-plaintext',
       });

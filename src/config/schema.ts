@@ -135,17 +135,41 @@ const dn = (description: string) =>
 const file = (description: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH, description }));
 
+const LDAP_URL_PATTERN = '^ldaps?://(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?/?$';
+/** src/storage/ldap/replicated-user-repository.ts DEFAULT_RETRY_AFTER_MS. */
+const DEFAULT_REFERENCE_RETRY_MS = 10_000;
+
 export const LdapSchema = Type.Object(
   {
     url: Type.Optional(
       Type.String({
-        pattern: '^ldaps?://(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?/?$',
+        pattern: LDAP_URL_PATTERN,
         maxLength: 300,
         'x-format': '`ldaps://HOST[:PORT]` or `ldap://HOST[:PORT]`',
         'x-message': 'must be ldaps://HOST[:PORT] or ldap://HOST[:PORT]',
         description:
           'The directory. `ldaps://` (TLS from the start, port 636) or `ldap://` with `starttls`; plain `ldap://` only to a loopback address with `allow-plaintext`. Required with `store: ldap`.',
       }),
+    ),
+    'reference-urls': Type.Array(
+      Type.String({
+        pattern: LDAP_URL_PATTERN,
+        maxLength: 300,
+        'x-format': '`ldaps://HOST[:PORT]` or `ldap://HOST[:PORT]`',
+        'x-message': 'must be ldaps://HOST[:PORT] or ldap://HOST[:PORT]',
+      }),
+      {
+        maxItems: 16,
+        description:
+          'Reference-type repository servers: read-only replicas (syncrepl consumers) of `url`, which is then the update-type server (the provider). Sign-on lookups and listings go to the first that answers, in this order, then to `url`; every write (users, lock, failure count) goes to `url`, and a sign-on is decided on the entry `url` holds when it answers. A failed one is skipped for `reference-retry-ms`. TLS, bind account and pool settings are shared. Empty = `url` serves everything (docs/ldap.md "Update and reference servers").',
+        default: [],
+      },
+    ),
+    'reference-retry-ms': integer(
+      100,
+      3_600_000,
+      'Milliseconds a reference server that failed (connect, bind, timeout) is skipped before reads try it again.',
+      DEFAULT_REFERENCE_RETRY_MS,
     ),
     'bind-dn': dn(
       'DN of the service account Sekisho binds as (not the directory administrator). Required with `store: ldap`.',

@@ -23,6 +23,7 @@ import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
 import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
 import { LdapAccessControlRepository } from '../storage/ldap/access-control-store.ts';
 import { LdapPool } from '../storage/ldap/connection.ts';
+import { ReplicatedUserRepository } from '../storage/ldap/replicated-user-repository.ts';
 import { LdapUserRepository } from '../storage/ldap/user-store.ts';
 import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
@@ -72,30 +73,49 @@ export function openLdapStores(
       { cause: e },
     );
   }
-  const pool = new LdapPool({
-    url: l.url,
-    bindDn: l['bind-dn'],
-    bindPassword: password,
-    ca: l['ca-file'] === undefined ? undefined : readFileSync(fromData(l['ca-file']), 'utf8'),
-    startTls: l.starttls,
-    allowPlaintext: l['allow-plaintext'],
-    poolSize: l['pool-size'],
-    timeoutMs: l['timeout-ms'],
-  });
-  const acBase = l['access-control-base'];
-  return {
-    users: new LdapUserRepository({
-      pool,
+  const ca = l['ca-file'] === undefined ? undefined : readFileSync(fromData(l['ca-file']), 'utf8');
+  // TLS, the bind account and the pool settings are shared by the update server (url) and
+  // the reference servers (reference-urls).
+  const poolFor = (url: string): LdapPool =>
+    new LdapPool({
+      url,
+      bindDn: l['bind-dn']!,
+      bindPassword: password,
+      ca,
+      startTls: l.starttls,
+      allowPlaintext: l['allow-plaintext'],
+      poolSize: l['pool-size'],
+      timeoutMs: l['timeout-ms'],
+    });
+  const pool = poolFor(l.url);
+  const references = l['reference-urls'].map((url) => ({ url, pool: poolFor(url) }));
+  const usersOn = (p: LdapPool): LdapUserRepository =>
+    new LdapUserRepository({
+      pool: p,
       userBase: l['user-base'] ?? config.repository['user-search-base'],
       mode: l.mode,
       roleAttribute: l['role-attribute'],
-    }),
+    });
+  const acBase = l['access-control-base'];
+  return {
+    users:
+      references.length === 0
+        ? usersOn(pool)
+        : new ReplicatedUserRepository({
+            update: { name: l.url, repo: usersOn(pool) },
+            references: references.map((r) => ({ name: r.url, repo: usersOn(r.pool) })),
+            retryAfterMs: l['reference-retry-ms'],
+          }),
+    // Roles, sites and resources stay on the update server, reads included: they are few and
+    // small, and a lagging consumer would only delay an administrator's change. Spreading
+    // their reads over the reference servers is not done (docs/ldap.md).
     accessControl:
       acBase === undefined
         ? new SqliteAccessControlRepository(db)
         : new LdapAccessControlRepository({ pool, base: acBase }),
     close: () => {
       void pool.close();
+      for (const r of references) void r.pool.close();
     },
   };
 }

@@ -46,6 +46,8 @@ describe('defaults', () => {
           mode: 'openldap',
           'role-attribute': 'memberOf',
           'pool-size': 4,
+          'reference-urls': [],
+          'reference-retry-ms': 10000,
           'timeout-ms': 5000,
           'allow-plaintext': false,
         },
@@ -500,6 +502,30 @@ describe('repository.store ldap', () => {
         (x) => x.path,
       ),
       ['repository.ldap.bogus', 'repository.ldap.url', 'repository.ldap.mode'],
+    );
+  });
+  it('reference-urls: ordered, the same TLS rule for each, empty by default', () => {
+    const ldap = {
+      url: 'ldaps://p.example.com',
+      'bind-dn': 'cn=s,dc=x',
+      'bind-password-file': 'pw',
+    };
+    const text = (extra: object) =>
+      json({ repository: { store: 'ldap', ldap: { ...ldap, ...extra } } });
+    assert.deepEqual(loadConfig({ text: text({}) }).repository.ldap['reference-urls'], []);
+    const refs = ['ldaps://c1.example.com', 'ldaps://c2.example.com:636'];
+    const c = loadConfig({ text: text({ 'reference-urls': refs }) });
+    assert.deepEqual(c.repository.ldap['reference-urls'], refs);
+    assert.equal(c.repository.ldap['reference-retry-ms'], 10_000);
+    assert.deepEqual(
+      problemsOf(
+        text({ 'reference-urls': ['ldaps://c1.example.com', 'ldap://c2.example.com'] }),
+      ).map((x) => x.path),
+      ['repository.ldap.reference-urls.1'],
+    );
+    assert.deepEqual(
+      problemsOf(text({ 'reference-urls': ['ftp://c1'] })).map((x) => x.path),
+      ['repository.ldap.reference-urls.0'],
     );
   });
 });

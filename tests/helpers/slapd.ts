@@ -10,7 +10,17 @@
 // whose ACLs give it write access (manage, for the Relax control) and no size limit, as a
 // production Sekisho account would have. Ready once the service account can bind. `stop` and
 // `start` take the server down and bring it back on the same ports and data; `close` stops it
-// and removes the directory. Runs as whatever user the tests run as (root in the container):
+// and removes the directory.
+//
+// Replication (update-type and reference-type repository servers): `replication: { role:
+// 'provider' }` adds the syncprov overlay and a replication account (read access to everything,
+// no limits); `replication: { role: 'consumer', provider }` makes a read-only consumer whose
+// database is an olcSyncrepl copy (refreshAndPersist over LDAPS, the provider's certificate
+// checked against its test CA) and whose olcUpdateRef refers writes to the provider. The
+// consumer starts empty, shares the provider's PKI (one CA for both) and its service account
+// (replicated from the provider): it is ready once that account can bind on it, i.e. once the
+// first refresh brought it. `waitForReplication` waits until a consumer holds everything the
+// provider has written (contextCSN), by polling a condition. Runs as whatever user the tests run as (root in the container):
 // no -u/-g, the files are that user's.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -38,6 +48,23 @@ export interface SlapdOptions {
   readonly schemaFiles?: readonly string[];
   /** LDIF of entries to load under the suffix before the first start (slapadd). */
   readonly data?: string;
+  /** A file of such LDIF (large loads: it is handed to `slapadd -q` as is). */
+  readonly dataFile?: string;
+  /** Provider (syncprov) or consumer (syncrepl of `provider`); absent = a standalone server. */
+  readonly replication?: { readonly role: 'provider' } | SlapdConsumerOf;
+}
+
+export interface SlapdConsumerOf {
+  readonly role: 'consumer';
+  readonly provider: Slapd;
+  /** Replicate over `ldaps` (default) or `ldap` + StartTLS (`starttls=critical`). */
+  readonly transport?: 'ldaps' | 'starttls';
+}
+
+/** The account a consumer binds to its provider as. */
+export interface ReplicationAccount {
+  readonly dn: string;
+  readonly password: string;
 }
 
 export interface Slapd {
@@ -50,6 +77,10 @@ export interface Slapd {
   readonly dir: string;
   /** PEM file of the CA that signed the server certificate (CN=localhost, IP 127.0.0.1). */
   readonly caFile: string;
+  /** The test PKI's directory (a consumer shares its provider's). */
+  readonly pkiDir: string;
+  /** A provider's replication account; undefined for other servers. */
+  readonly replicator: ReplicationAccount | undefined;
   readonly suffix: string;
   readonly rootDn: string;
   readonly rootPassword: string;
@@ -76,6 +107,8 @@ export interface Slapd {
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
+  /** The suffix entry's contextCSN values (one per provider server ID); [] before any write. */
+  contextCsn(): Promise<string[]>;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -165,10 +198,16 @@ function configLdif(o: {
   serviceDn: string;
   pki: { caCert: string; serverCert: string; serverKey: string };
   schemaFiles: readonly string[];
+  /** Provider: the replication account (read access, no limits) and syncprov. */
+  replicatorDn: string | undefined;
+  /** Consumer: its olcSyncrepl and olcUpdateRef. */
+  consumer: { syncrepl: string; updateRef: string } | undefined;
 }): string {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const peer = `gidNumber=${gid}+uidNumber=${uid},cn=peercred,cn=external,cn=auth`;
+  const replicatorRead =
+    o.replicatorDn === undefined ? '' : ` by dn.exact="${o.replicatorDn}" read`;
   const extra = o.schemaFiles.map((f, i) =>
     schemaToLdif(readFileSync(f, 'utf8'), `extra${i}`).trimEnd(),
   );
@@ -191,6 +230,7 @@ function configLdif(o: {
     'olcModulePath: /usr/lib/ldap',
     'olcModuleLoad: back_mdb',
     'olcModuleLoad: unique',
+    ...(o.replicatorDn === undefined ? [] : ['olcModuleLoad: syncprov']),
     '',
     'dn: cn=schema,cn=config',
     'objectClass: olcSchemaConfig',
@@ -227,12 +267,34 @@ function configLdif(o: {
     // A test fixture: an fsync per write buys nothing here; SIGTERM still flushes.
     'olcDbNoSync: TRUE',
     'olcDbIndex: objectClass eq',
-    'olcDbIndex: uid,mail,cn,employeeNumber,serialNumber,dnQualifier eq',
+    // subinitial: the console's search by the start of a user ID or name (searchUsers).
+    'olcDbIndex: uid,cn eq,subinitial',
+    'olcDbIndex: mail,employeeNumber,serialNumber,dnQualifier eq',
     'olcDbIndex: ssoRoleName eq',
+    'olcDbIndex: entryCSN,entryUUID eq',
     `olcLimits: dn.exact="${o.serviceDn}" size=unlimited time=unlimited`,
-    `olcAccess: {0}to attrs=userPassword by dn.exact="${o.serviceDn}" manage by self =x by anonymous auth by * none`,
-    `olcAccess: {1}to * by dn.exact="${o.serviceDn}" manage by * none`,
+    ...(o.replicatorDn === undefined
+      ? []
+      : [`olcLimits: dn.exact="${o.replicatorDn}" size=unlimited time=unlimited`]),
+    `olcAccess: {0}to attrs=userPassword by dn.exact="${o.serviceDn}" manage${replicatorRead} by self =x by anonymous auth by * none`,
+    `olcAccess: {1}to * by dn.exact="${o.serviceDn}" manage${replicatorRead} by * none`,
+    ...(o.consumer === undefined
+      ? []
+      : [foldLdif(`olcSyncrepl: ${o.consumer.syncrepl}`), `olcUpdateRef: ${o.consumer.updateRef}`]),
     '',
+    ...(o.replicatorDn === undefined
+      ? []
+      : [
+          'dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config',
+          'objectClass: olcOverlayConfig',
+          'objectClass: olcSyncProvConfig',
+          'olcOverlay: {0}syncprov',
+          // contextCSN to disk every 100 operations or 1 minute; a session log so that a
+          // consumer coming back gets the changes it missed, not a full refresh.
+          'olcSpCheckpoint: 100 1',
+          'olcSpSessionlog: 10000',
+          '',
+        ]),
   ].join('\n');
 }
 
@@ -286,18 +348,53 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
 }
 
 async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
-  const suffix = options.suffix ?? 'dc=sekisho,dc=test';
+  const replication = options.replication;
+  const consumerOf = replication?.role === 'consumer' ? replication.provider : undefined;
+  const suffix = consumerOf?.suffix ?? options.suffix ?? 'dc=sekisho,dc=test';
   const under = (rdn: string): string => (suffix === '' ? rdn : `${rdn},${suffix}`);
   const rootDn = under('cn=admin');
   const rootPassword = randomBytes(12).toString('base64url');
-  const serviceDn = under('cn=sekisho-service');
-  const servicePassword = randomBytes(12).toString('base64url');
-  const pki = makeTestPki(path.join(dir, 'pki'));
+  // A consumer's service account is the provider's entry, replicated.
+  const serviceDn = consumerOf?.serviceDn ?? under('cn=sekisho-service');
+  const servicePassword = consumerOf?.servicePassword ?? randomBytes(12).toString('base64url');
+  const replicator: ReplicationAccount | undefined =
+    replication?.role === 'provider'
+      ? { dn: under('cn=replicator'), password: randomBytes(12).toString('base64url') }
+      : undefined;
+  const pkiDir = consumerOf?.pkiDir ?? path.join(dir, 'pki');
+  const pki = makeTestPki(pkiDir);
   const configDir = path.join(dir, 'slapd.d');
   mkdirSync(configDir);
   mkdirSync(path.join(dir, 'data'));
   const servicePasswordFile = path.join(dir, 'service-password');
   writeFileSync(servicePasswordFile, servicePassword + '\n', { mode: 0o600 });
+
+  let consumer: { syncrepl: string; updateRef: string } | undefined;
+  if (consumerOf !== undefined) {
+    const account = consumerOf.replicator;
+    if (account === undefined) throw new Error('slapd helper: the provider must be a provider');
+    const starttls = replication?.role === 'consumer' && replication.transport === 'starttls';
+    const providerUrl = starttls ? consumerOf.url : consumerOf.ldapsUrl;
+    consumer = {
+      syncrepl: [
+        'rid=001',
+        `provider=${providerUrl}`,
+        'bindmethod=simple',
+        `binddn="${account.dn}"`,
+        `credentials=${account.password}`,
+        `searchbase="${suffix}"`,
+        'type=refreshAndPersist',
+        // Retry every second, forever: the provider going down is a test case.
+        'retry="1 +"',
+        'timeout=1',
+        'network-timeout=2',
+        ...(starttls ? ['starttls=critical'] : []),
+        `tls_cacert=${consumerOf.caFile}`,
+        'tls_reqcert=demand',
+      ].join(' '),
+      updateRef: consumerOf.ldapsUrl,
+    };
+  }
 
   writeFileSync(
     path.join(dir, 'config.ldif'),
@@ -309,19 +406,32 @@ async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
       serviceDn,
       pki,
       schemaFiles: options.schemaFiles ?? [],
+      replicatorDn: replicator?.dn,
+      consumer,
     }),
   );
   await run(SLAPADD, ['-n', '0', '-F', configDir, '-l', path.join(dir, 'config.ldif')]);
-  const data = [
-    // The null suffix (every DN) has no top entry.
-    ...(suffix === ''
-      ? []
-      : [`dn: ${suffix}\n${options.suffixEntry ?? defaultSuffixEntry(suffix)}`]),
-    `dn: ${serviceDn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: sekisho-service\nuserPassword: ${sshaPassword(servicePassword)}`,
-    ...(options.data === undefined ? [] : [options.data.trim()]),
-  ].join('\n\n');
-  writeFileSync(path.join(dir, 'data.ldif'), data + '\n');
-  await run(SLAPADD, ['-F', configDir, '-b', suffix, '-l', path.join(dir, 'data.ldif')]);
+  if (consumerOf === undefined) {
+    const data = [
+      // The null suffix (every DN) has no top entry.
+      ...(suffix === ''
+        ? []
+        : [`dn: ${suffix}\n${options.suffixEntry ?? defaultSuffixEntry(suffix)}`]),
+      `dn: ${serviceDn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: sekisho-service\nuserPassword: ${sshaPassword(servicePassword)}`,
+      ...(replicator === undefined
+        ? []
+        : [
+            `dn: ${replicator.dn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: replicator\nuserPassword: ${sshaPassword(replicator.password)}`,
+          ]),
+      ...(options.data === undefined ? [] : [options.data.trim()]),
+    ].join('\n\n');
+    writeFileSync(path.join(dir, 'data.ldif'), data + '\n');
+    await run(SLAPADD, ['-F', configDir, '-b', suffix, '-l', path.join(dir, 'data.ldif')]);
+    if (options.dataFile !== undefined) {
+      // -q: no consistency checks and one transaction per batch (an offline bulk load).
+      await run(SLAPADD, ['-q', '-F', configDir, '-b', suffix, '-l', options.dataFile]);
+    }
+  }
 
   const socket = path.join(dir, 'ldapi');
   const ldapiUrl = `ldapi://${encodeURIComponent(socket)}`;
@@ -403,6 +513,8 @@ async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
     ldapiUrl,
     dir,
     caFile: pki.caCert,
+    pkiDir,
+    replicator,
     suffix,
     rootDn,
     rootPassword,
@@ -445,5 +557,48 @@ async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
       await stopChild(current);
       rmSync(dir, { recursive: true, force: true });
     },
+    contextCsn: async () => {
+      const client = await rootClient();
+      try {
+        const { searchEntries } = await client
+          .search(suffix, { scope: 'base', attributes: ['contextCSN'] })
+          .catch((e: unknown) => {
+            if (e instanceof NoSuchObjectError) return { searchEntries: [] };
+            throw e;
+          });
+        const v = searchEntries[0]?.['contextCSN'];
+        return (v === undefined ? [] : Array.isArray(v) ? v : [v]).map(String).sort();
+      } finally {
+        await client.unbind();
+      }
+    },
   };
+}
+
+/** The server ID of a CSN (`YYYYmmddHHMMSS.uuuuuuZ#count#sid#mod`). */
+const csnSid = (csn: string): string => csn.split('#')[2] ?? '';
+
+/**
+ * Resolves once `consumer` holds every change `provider` had made when called: for each of the
+ * provider's contextCSN values, the consumer has the same server ID at that CSN or later
+ * (CSNs compare as strings). Polls every 10 ms; rejects after `timeoutMs` with both values.
+ */
+export async function waitForReplication(
+  consumer: Slapd,
+  provider: Slapd,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const want = await provider.contextCsn();
+  const deadline = Date.now() + timeoutMs;
+  let have: string[] = [];
+  for (;;) {
+    have = await consumer.contextCsn().catch(() => []);
+    if (want.every((w) => have.some((h) => csnSid(h) === csnSid(w) && h >= w))) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `consumer did not catch up within ${timeoutMs} ms: provider ${want.join(' ')}, consumer ${have.join(' ')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

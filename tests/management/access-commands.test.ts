@@ -280,3 +280,23 @@ describe('through REST', () => {
     assert.equal(none.status, 404);
   });
 });
+
+describe('lsssouser', () => {
+  const lsssouser = async (argv: readonly string[]): Promise<CommandResult> => {
+    const c = USER_COMMANDS['lsssouser']!;
+    return runCommand(c, argsFromArgv(c, argv), { services, lang: 'en' });
+  };
+  it('finds users by the start of the user ID or cn, sorted, with a limit that warns', async () => {
+    const all = await lsssouser(['-prefix', 'A', '-delim', '|']);
+    assert.deepEqual(
+      table(all).map((l) => l.split('|')[0]),
+      ['a1', 'a2', 'a3', 'a4', 'a5'],
+    );
+    assert.deepEqual(all.warnings ?? [], []);
+    const two = await lsssouser(['-prefix', 'a', '-limit', '2']);
+    assert.equal((two.data as { users: unknown[]; truncated: boolean }).users.length, 2);
+    assert.equal((two.data as { truncated: boolean }).truncated, true);
+    assert.deepEqual(two.warnings, ['more than 2 users match: refine -prefix']);
+    await assert.rejects(lsssouser(['-limit', '0']), /limit/);
+  });
+});

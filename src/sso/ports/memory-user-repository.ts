@@ -22,7 +22,10 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from './user-repository.ts';
+import { bySearchOrder, checkSearch, matchesPrefix } from './user-repository.ts';
 
 const key = (dn: string): string => dn.toLowerCase();
 
@@ -132,5 +135,19 @@ export class MemoryUserRepository implements UserRepository {
     const last = slice.at(-1);
     const nextCursor = from + page.limit < all.length && last !== undefined ? last[0] : undefined;
     return Promise.resolve({ items: slice.map(([, u]) => u), nextCursor });
+  }
+
+  searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    try {
+      checkSearch(search);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    const p = search.prefix.toLowerCase();
+    const found = [...this.#users.values()].filter((u) => matchesPrefix(u, p)).sort(bySearchOrder);
+    return Promise.resolve({
+      items: found.slice(0, search.limit),
+      truncated: found.length > search.limit,
+    });
   }
 }

@@ -23,6 +23,59 @@ export interface Page<T> {
   readonly nextCursor: string | undefined;
 }
 
+/** A request of {@link UserRepository.searchUsers}. */
+export interface UserSearch {
+  /**
+   * Users whose `uid` or one of whose `cn` values starts with this, compared
+   * case-insensitively; empty = every user. At most 256 characters.
+   */
+  readonly prefix: string;
+  /** Maximum users returned, 1–1000. */
+  readonly limit: number;
+}
+
+export interface UserSearchResult {
+  /** Matching users, sorted by user ID (case-insensitively, then exactly, then by DN). */
+  readonly items: readonly SsoUser[];
+  /**
+   * More users match than `limit`: `items` holds `limit` of them — the first ones in that order
+   * on the embedded store, any ones on a directory (which stops after `limit` + 1 matches
+   * instead of sorting them all). A search narrows rather than pages: refine the prefix.
+   */
+  readonly truncated: boolean;
+}
+
+/** Longest {@link UserSearch.prefix}, characters. */
+export const MAX_SEARCH_PREFIX = 256;
+
+/** Whether `user` matches a search prefix (lower-cased). */
+export function matchesPrefix(user: SsoUser, lowerPrefix: string): boolean {
+  return (
+    user.uid.toLowerCase().startsWith(lowerPrefix) ||
+    user.cn.some((c) => c.toLowerCase().startsWith(lowerPrefix))
+  );
+}
+
+/** The order of {@link UserSearchResult.items}. */
+export function bySearchOrder(a: SsoUser, b: SsoUser): number {
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    cmp(a.uid.toLowerCase(), b.uid.toLowerCase()) ||
+    cmp(a.uid, b.uid) ||
+    cmp(a.dn.toLowerCase(), b.dn.toLowerCase())
+  );
+}
+
+/** Refuses a malformed search (RangeError), as `listUsers` does a malformed page. */
+export function checkSearch(search: UserSearch): void {
+  if (!Number.isSafeInteger(search.limit) || search.limit < 1 || search.limit > 1000) {
+    throw new RangeError(`limit must be 1–1000: ${search.limit}`);
+  }
+  if (search.prefix.length > MAX_SEARCH_PREFIX || !search.prefix.isWellFormed()) {
+    throw new RangeError(`prefix must be at most ${MAX_SEARCH_PREFIX} characters of text`);
+  }
+}
+
 /** The modifiable attributes; the lockout attributes change only through the lockout methods. */
 export type UserChanges = Partial<
   Omit<SsoUser, 'dn' | 'ssoFailureCount' | 'ssoUserStatus' | 'ssoLockTimeStamp'>
@@ -89,4 +142,20 @@ export interface UserRepository {
 
   /** Users in a stable order (by DN, case-insensitively), a page at a time. */
   listUsers(page: PageRequest): Promise<Page<SsoUser>>;
+
+  /**
+   * Users by the start of their user ID or common name (the console's search box), at most
+   * `limit`; see {@link UserSearchResult} for the order and what `truncated` means. RangeError
+   * for a limit outside 1–1000 or a prefix over {@link MAX_SEARCH_PREFIX} characters.
+   */
+  searchUsers(search: UserSearch): Promise<UserSearchResult>;
+
+  /**
+   * Only where reads may be served by replicas that lag (update and reference servers,
+   * src/storage/ldap/replicated-user-repository.ts): the user with this DN as the store that
+   * is written to holds it now, or undefined. The repository server decides a sign-on on it,
+   * so that a lock (or a new password, or a deletion) is never bypassed through a stale copy.
+   * Absent on a repository whose reads are always current.
+   */
+  findCurrent?(dn: UserDn): Promise<SsoUser | undefined>;
 }

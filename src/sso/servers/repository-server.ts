@@ -175,6 +175,26 @@ export class RepositoryServer {
     return { user: found.length === 1 ? found[0] : undefined, notUnique: found.length > 1 };
   }
 
+  /**
+   * With update and reference servers (`UserRepository.findCurrent`), the found user as the
+   * update server holds it: the lookup may have been served by a lagging consumer, and a lock,
+   * a new password or a deletion made on the update server must hold at once. When the update
+   * server does not answer, the consumer's copy is used: no lock can be written meanwhile
+   * anyway (a wrong password then fails with SSO_REPOSITORY_UNAVAILABLE), and sign-on stays
+   * available — the bound is the lag the consumer had when the update server went down.
+   */
+  async #current(user: SsoUser): Promise<SsoUser | undefined> {
+    const users = this.#o.users;
+    if (users.findCurrent === undefined) return user;
+    try {
+      const current = await users.findCurrent(user.dn);
+      return current === undefined || !this.#inBase(current) ? undefined : current;
+    } catch (e) {
+      if (isRepositoryUnavailable(e)) return user;
+      throw e;
+    }
+  }
+
   #line(
     req: RepositoryAuthRequest,
     user: UserIdentification | undefined,
@@ -257,6 +277,7 @@ export class RepositoryServer {
     // The user: by user ID when one was given (the password names it), else by certificate.
     // A certificate and a user ID that name two different users identify nobody (J-MUID).
     let user = req.uid === undefined ? byCert.user : byUid.user;
+    if (user !== undefined) user = await this.#current(user);
     let conflict = false;
     if (
       user !== undefined &&

@@ -43,8 +43,10 @@ import {
   NoSuchObjectError,
   NotAllowedOnNonLeafError,
   ObjectClassViolationError,
+  OrFilter,
   PresenceFilter,
   ResultCodeError,
+  SubstringFilter,
   TypeOrValueExistsError,
   UndefinedTypeError,
   type Client,
@@ -75,7 +77,10 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
+import { bySearchOrder, checkSearch, matchesPrefix } from '../../sso/ports/user-repository.ts';
 import { AD_ATTRIBUTES, adEntryToUser, hasSsoExtension } from './active-directory.ts';
 import type { LdapPool } from './connection.ts';
 import { canonicalDn, firstRdn, isAtOrUnder, type Ava } from './dn.ts';
@@ -663,6 +668,53 @@ export class LdapUserRepository implements UserRepository {
       items,
       nextCursor: keys.length > page.limit && last !== undefined ? last.key : undefined,
     };
+  }
+
+  /**
+   * One subtree search `(&(uid=*)(|(uid=PREFIX*)(cn=PREFIX*)))` (the prefix travels as a BER
+   * substring, never as filter text) with a size limit of `limit` + 1: the directory stops
+   * after that many matches, so a page costs O(limit) entries whatever the directory's size —
+   * with a `sub` (or `subinitial`) index on uid and cn the candidates are found by index too
+   * (docs/ldap.md). The matches are then sorted here; when more than `limit` match, which
+   * `limit` come back is the directory's choice (see UserSearchResult.truncated).
+   */
+  async searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    checkSearch(search);
+    const p = search.prefix;
+    const filter =
+      p === ''
+        ? this.#userFilter()
+        : this.#userFilter(
+            new OrFilter({
+              filters: [this.#uidAttribute, 'cn'].map(
+                (attribute) => new SubstringFilter({ attribute, initial: p }),
+              ),
+            }),
+          );
+    const entries = await this.#pool.run('search users', (c) =>
+      c
+        .search(this.#base, {
+          scope: 'sub',
+          filter,
+          attributes: this.#attributes,
+          explicitBufferAttributes: ['userCertificate;binary', 'userCertificate'],
+          sizeLimit: search.limit + 1,
+        })
+        .then(
+          (r) => r.searchEntries,
+          (e: unknown) => {
+            if (e instanceof NoSuchObjectError || e instanceof InvalidDNSyntaxError) return [];
+            throw e;
+          },
+        ),
+    );
+    const lower = p.toLowerCase();
+    // The directory's matching rules are its own: keep what the port's rule matches.
+    const found = entries
+      .map((e) => this.#toUser(e))
+      .filter((u) => matchesPrefix(u, lower))
+      .sort(bySearchOrder);
+    return { items: found.slice(0, search.limit), truncated: entries.length > search.limit };
   }
 }
 

@@ -38,7 +38,10 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
+import { bySearchOrder, checkSearch, matchesPrefix } from '../../sso/ports/user-repository.ts';
 import { atomically } from './database.ts';
 
 /** The `attributes` JSON column: every SsoUser attribute but dn, uid and the lockout three. */
@@ -407,6 +410,34 @@ export class SqliteUserRepository implements UserRepository {
       return Promise.resolve({ items: slice.map(toUser), nextCursor });
     } catch (e) {
       return Promise.reject(asError(e));
+    }
+  }
+
+  /**
+   * Walks the users in user-ID order (common names live in the attribute document, not in a
+   * column) and stops after `limit` + 1 matches: the embedded store is one node's, small.
+   */
+  searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    try {
+      checkSearch(search);
+      const p = search.prefix.toLowerCase();
+      const found: SsoUser[] = [];
+      const rows = this.#db
+        .prepare('SELECT * FROM sso_users ORDER BY lower(uid), uid, dn_key')
+        .iterate() as Iterable<unknown>;
+      for (const row of rows) {
+        const u = toUser(row as UserRow);
+        if (!matchesPrefix(u, p)) continue;
+        found.push(u);
+        if (found.length > search.limit) break;
+      }
+      found.sort(bySearchOrder);
+      return Promise.resolve({
+        items: found.slice(0, search.limit),
+        truncated: found.length > search.limit,
+      });
+    } catch (e) {
+      return Promise.reject(e instanceof RangeError ? e : asError(e));
     }
   }
 }

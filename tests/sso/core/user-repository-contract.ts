@@ -207,5 +207,36 @@ export function describeUserRepositoryContract(
         assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e']);
         assert.equal(pages, 3);
       }));
+
+    void it('searches by the start of the user ID or a common name, sorted by user ID', () =>
+      withRepo(factory, async (repo) => {
+        const u = (uid: string, cn: string) =>
+          newSsoUser(`uid=${uid},ou=User,o=example`, uid, { cn: [cn], sn: ['S'] });
+        await repo.add(alice());
+        await repo.add(u('bob', 'Robert Bob'));
+        await repo.add(u('Alfred', 'Al'));
+        await repo.add(u('carol', 'Carol (*)'));
+        const uids = async (prefix: string, limit = 10) => {
+          const r = await repo.searchUsers({ prefix, limit });
+          return { uids: r.items.map((x) => x.uid), truncated: r.truncated };
+        };
+        assert.deepEqual(await uids('al'), { uids: ['Alfred', 'alice'], truncated: false });
+        assert.deepEqual(await uids('ROB'), { uids: ['bob'], truncated: false });
+        assert.deepEqual(await uids('alice example'), { uids: ['alice'], truncated: false });
+        assert.deepEqual(await uids(''), {
+          uids: ['Alfred', 'alice', 'bob', 'carol'],
+          truncated: false,
+        });
+        // A prefix is text, never a filter: `*` and parentheses match themselves only.
+        assert.deepEqual(await uids('*'), { uids: [], truncated: false });
+        assert.deepEqual(await uids('carol (*'), { uids: ['carol'], truncated: false });
+        assert.deepEqual(await uids('zz'), { uids: [], truncated: false });
+        const one = await repo.searchUsers({ prefix: 'al', limit: 1 });
+        assert.equal(one.truncated, true);
+        assert.equal(one.items.length, 1);
+        assert.ok(['Alfred', 'alice'].includes(one.items[0]!.uid));
+        await assert.rejects(repo.searchUsers({ prefix: '', limit: 0 }), RangeError);
+        await assert.rejects(repo.searchUsers({ prefix: 'x'.repeat(257), limit: 5 }), RangeError);
+      }));
   });
 }
