@@ -33,7 +33,7 @@ import { Redis } from 'iovalkey';
 import { loadConfig } from '../src/config/index.ts';
 import { formatAccessLine, MemorySystemLog } from '../src/logs/index.ts';
 import type { RepositoryRecord, SessionRecord } from '../src/logs/index.ts';
-import { USER_COMMANDS } from '../src/management/user-commands.ts';
+import { MANAGEMENT_COMMANDS } from '../src/management/commands.ts';
 import { argsFromArgv, runCommand } from '../src/management/runner.ts';
 import { openServices } from '../src/main/services.ts';
 import { createPasswordHasher } from '../src/sso/core/password.ts';
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
     );
 
     // (b) search page through the management command
-    const cmd = USER_COMMANDS['lsssouser']!;
+    const cmd = MANAGEMENT_COMMANDS['lsssouser']!;
     const search = async (): Promise<void> => {
       // A 9-character prefix matches 10 users; an 8-character one 100 (the page is then full
       // and truncated): the two kinds alternate.

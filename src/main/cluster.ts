@@ -25,6 +25,8 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from '../sso/ports/user-repository.ts';
 import { RedisInvalidationBus, type Invalidation } from '../storage/redis/invalidation-bus.ts';
 import type { SystemLog } from '../logs/index.ts';
@@ -238,7 +240,11 @@ export class PublishingUserRepository implements UserRepository {
   constructor(inner: UserRepository, publish: (m: Invalidation) => Promise<void>) {
     this.#inner = inner;
     this.#publish = publish;
+    const current = inner.findCurrent?.bind(inner);
+    if (current !== undefined) this.findCurrent = current;
   }
+
+  readonly findCurrent?: (dn: UserDn) => Promise<SsoUser | undefined>;
 
   #user(dn: string): Promise<void> {
     return this.#publish({ kind: 'user', dn });
@@ -284,5 +290,8 @@ export class PublishingUserRepository implements UserRepository {
   }
   listUsers(page: PageRequest): Promise<Page<SsoUser>> {
     return this.#inner.listUsers(page);
+  }
+  searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    return this.#inner.searchUsers(search);
   }
 }

@@ -343,6 +343,11 @@ export const SSOUSER_COMMANDS: Record<string, ManagementCommand> = {
           help: `one page of at most N users (1-${MAX_LIST_COUNT}); prints the cursor of the next`,
         },
         cursor: { kind: 'string', arg: 'CURSOR', help: 'continue after the page that gave it' },
+        limit: {
+          kind: 'string',
+          arg: 'N',
+          help: 'search instead of paging: at most N users (1-1000) whose uid or cn starts with -prefix, sorted by uid, warning when more match; one bounded query on a directory',
+        },
       },
       positionals: { names: ['[UID]'], min: 0, max: 1 },
     },
@@ -351,6 +356,30 @@ export const SSOUSER_COMMANDS: Record<string, ManagementCommand> = {
       if (uid !== undefined) {
         const u = await userOf(services.users, uid);
         return { output: { kind: 'detail', pairs: userDetail(u) } };
+      }
+      if (str(a, 'limit') !== undefined) {
+        if (str(a, 'count') !== undefined || str(a, 'cursor') !== undefined)
+          throw new UsageError('-limit searches; -count and -cursor page: use one or the other');
+        const limitText = str(a, 'limit') ?? '';
+        if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000)
+          throw new UsageError('-limit must be 1-1000');
+        const limit = Number(limitText);
+        const r = await services.users.searchUsers({
+          prefix: text('prefix', str(a, 'prefix') ?? ''),
+          limit,
+        });
+        return {
+          output: {
+            kind: 'table',
+            headers: PAGE_HEADERS,
+            rows: r.items.map((u) => [...row(u), u.cn.join(', '), u.ssoRoleName.join(',')]),
+          },
+          warnings: r.truncated ? [`more than ${limit} users match: refine -prefix`] : [],
+          data: {
+            users: r.items.map((u) => Object.fromEntries(userDetail(u))),
+            truncated: r.truncated,
+          },
+        };
       }
       const prefix = text('prefix', str(a, 'prefix') ?? '');
       const count = parseCount(a);

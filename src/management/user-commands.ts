@@ -38,14 +38,9 @@ import {
   type LdifValue,
 } from '../sso/ldif/index.ts';
 import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
-import {
-  MAX_SEARCH_PREFIX,
-  type UserChanges,
-  type UserRepository,
-} from '../sso/ports/user-repository.ts';
+import type { UserChanges, UserRepository } from '../sso/ports/user-repository.ts';
 import type { ManagementCommand } from './commands.ts';
 import type { ManagementServices } from './context.ts';
-import { LIST_OPTIONS, checkDelim, intOf, textOf } from './options.ts';
 import type { CommandResult } from './output.ts';
 
 const str = (a: ParsedArgs, name: string): string | undefined => {
@@ -658,59 +653,7 @@ async function exportRecords(services: ManagementServices): Promise<LdifAddRecor
 /** Largest LDIF file imported: the LDIF reader's own default limit (16 MiB). */
 export const MAX_LDIF_BYTES = DEFAULT_LDIF_LIMITS.maxBytes;
 
-/** Default and largest page of `lsssouser`. */
-const SEARCH_DEFAULT_LIMIT = 50;
-
-const lsssouser: ManagementCommand = {
-  summary:
-    'search SSO users by the start of their user ID or common name (the console’s search box)',
-  spec: {
-    options: {
-      ...LIST_OPTIONS,
-      prefix: {
-        kind: 'string',
-        arg: 'TEXT',
-        help: 'users whose uid or cn starts with TEXT, case-insensitively (default: every user)',
-      },
-      limit: { kind: 'string', arg: 'N', help: 'users listed at most, 1-1000 (default 50)' },
-    },
-  },
-  run: async (a, { services }) => {
-    checkDelim(a);
-    const prefix = textOf(a, 'prefix', MAX_SEARCH_PREFIX) ?? '';
-    const limit = intOf(a, 'limit', 1, 1000) ?? SEARCH_DEFAULT_LIMIT;
-    const r = await services.users.searchUsers({ prefix, limit });
-    return {
-      output: {
-        kind: 'table',
-        headers: ['uid', 'cn', 'status', 'failure_count', 'auth_type', 'dn'],
-        rows: r.items.map((u) => [
-          u.uid,
-          u.cn.join(' / '),
-          u.ssoUserStatus,
-          String(u.ssoFailureCount),
-          u.ssoAuthType,
-          u.dn,
-        ]),
-      },
-      warnings: r.truncated ? [`more than ${limit} users match: refine -prefix`] : [],
-      data: {
-        users: r.items.map((u) => ({
-          uid: u.uid,
-          cn: u.cn,
-          dn: u.dn,
-          status: u.ssoUserStatus,
-          failure_count: u.ssoFailureCount,
-          auth_type: u.ssoAuthType,
-        })),
-        truncated: r.truncated,
-      },
-    };
-  },
-};
-
 export const USER_COMMANDS: Record<string, ManagementCommand> = {
-  lsssouser,
   'import-ldif': {
     maxBodyBytes: MAX_LDIF_BYTES + 64 * 1024,
     summary:

@@ -19,6 +19,7 @@ import type { ManagementServices } from '../../src/management/context.ts';
 import { renderOutput, type CommandResult } from '../../src/management/output.ts';
 import { argsFromArgv, runCommand } from '../../src/management/runner.ts';
 import { USER_COMMANDS } from '../../src/management/user-commands.ts';
+import { MANAGEMENT_COMMANDS } from '../../src/management/commands.ts';
 import { SsoError } from '../../src/sso/core/errors.ts';
 import { ADMIN_TOKEN, makePki, startSso, type SsoServer } from '../http/sso-harness.ts';
 
@@ -283,11 +284,11 @@ describe('through REST', () => {
 
 describe('lsssouser', () => {
   const lsssouser = async (argv: readonly string[]): Promise<CommandResult> => {
-    const c = USER_COMMANDS['lsssouser']!;
+    const c = MANAGEMENT_COMMANDS['lsssouser']!;
     return runCommand(c, argsFromArgv(c, argv), { services, lang: 'en' });
   };
   it('finds users by the start of the user ID or cn, sorted, with a limit that warns', async () => {
-    const all = await lsssouser(['-prefix', 'A', '-delim', '|']);
+    const all = await lsssouser(['-prefix', 'A', '-limit', '50', '-delim', '|']);
     assert.deepEqual(
       table(all).map((l) => l.split('|')[0]),
       ['a1', 'a2', 'a3', 'a4', 'a5'],
@@ -298,5 +299,6 @@ describe('lsssouser', () => {
     assert.equal((two.data as { truncated: boolean }).truncated, true);
     assert.deepEqual(two.warnings, ['more than 2 users match: refine -prefix']);
     await assert.rejects(lsssouser(['-limit', '0']), /limit/);
+    await assert.rejects(lsssouser(['-limit', '2', '-count', '2']), /one or the other/);
   });
 });

@@ -38,6 +38,8 @@ import type {
   RecordedFailure,
   UserChanges,
   UserRepository,
+  UserSearch,
+  UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
 import { LuaScript, runScript } from './script.ts';
 
@@ -217,7 +219,13 @@ export class RedisLockoutUserRepository implements UserRepository {
     this.#inner = inner;
     this.#client = client;
     this.#prefix = prefix;
+    // Update and reference servers: the current copy comes from the update server (the
+    // repository server decides a sign-on on it), with the counters of Redis laid over it.
+    const current = inner.findCurrent?.bind(inner);
+    if (current !== undefined) this.findCurrent = async (dn) => this.#one(await current(dn));
   }
+
+  readonly findCurrent?: (dn: UserDn) => Promise<SsoUser | undefined>;
 
   /** The Redis key of a user's lockout hash. */
   keyOf(dn: string): string {
@@ -326,5 +334,10 @@ export class RedisLockoutUserRepository implements UserRepository {
   async listUsers(page: PageRequest): Promise<Page<SsoUser>> {
     const p = await this.#inner.listUsers(page);
     return { items: await this.#overlay(p.items), nextCursor: p.nextCursor };
+  }
+
+  async searchUsers(search: UserSearch): Promise<UserSearchResult> {
+    const r = await this.#inner.searchUsers(search);
+    return { items: await this.#overlay(r.items), truncated: r.truncated };
   }
 }
