@@ -223,7 +223,10 @@ test('English, 1280×800: one-time password, forced change, users, lock and rele
 
     // Alice signs on at the SSO; the console signs that session off.
     const aliceBrowser = await ssoSignOn('alice', 'alice-password-1');
-    await page.getByRole('link', { name: 'Sessions' }).click();
+    await Promise.all([
+      page.waitForURL(/\/console\/sessions$/),
+      page.getByRole('link', { name: 'Sessions' }).click(),
+    ]);
     const row = page.locator('tbody tr', { hasText: 'alice' });
     assert.equal(await row.count(), 1);
     await shot(page, 'sessions');
@@ -325,7 +328,13 @@ test('English, 1280×800: the failed sign-ons in the access logs, with the chart
           ) ?? []
         ).length >= 5,
     );
-    await page.getByRole('link', { name: 'Access logs' }).click();
+    // Wait for the logs page itself: counting right after the click could count the rows of
+    // the page the click leaves.
+    await Promise.all([
+      page.waitForURL(/\/console\/logs$/),
+      page.getByRole('link', { name: 'Access logs' }).click(),
+    ]);
+    await page.locator('table.log-lines').waitFor();
     assert.ok((await page.locator('table.log-lines tbody tr').count()) > 5);
     await page.getByLabel('authentication', { exact: true }).check();
     await page.getByLabel('User ID').fill('alice');
@@ -371,7 +380,10 @@ test('English, 1280×800: the failed sign-ons in the access logs, with the chart
     assert.match((await page.textContent('dl.detail')) ?? '', /Authentication\(basicAuth\) failed/);
 
     // Roles: alice's effective roles, and who can reach a URL.
-    await page.getByRole('link', { name: 'Roles' }).click();
+    await Promise.all([
+      page.waitForURL(/\/console\/roles$/),
+      page.getByRole('link', { name: 'Roles' }).click(),
+    ]);
     await page.getByLabel('User ID').fill('alice');
     await Promise.all([
       page.waitForURL(/uid=alice/),
