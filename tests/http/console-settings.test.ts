@@ -170,3 +170,29 @@ describe('the Settings form', () => {
     assert.ok(existsSync(file));
   });
 });
+
+describe('chssoconfig on the command line (no server running)', () => {
+  test('changes the file for the next start; a bad value is exit status 2 and changes nothing', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { runSekisho } = await import('../helpers/kmip-process.ts');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-chssoconfig-'));
+    try {
+      const sk = (...args: string[]) =>
+        runSekisho([...args, '--data-dir', dir], { timeoutMs: 60_000 });
+      const ok = await sk('chssoconfig', '-set', 'logs.keep=4,repository.lock-out-time=30');
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /logs\.keep\s+10\s+4\s+next start/);
+      assert.match(ok.stdout, /repository\.lock-out-time\s+0\s+30\s+next start/);
+      const cfg = path.join(dir, 'sekisho.json');
+      assert.equal(statSync(cfg).mode & 0o777, 0o600);
+      const bytes = readFileSync(cfg);
+      const bad = await sk('chssoconfig', '-set', 'logs.keep=4\u0007');
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /logs\.keep: value has a control character/);
+      assert.deepEqual(readFileSync(cfg), bytes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
