@@ -6,3 +6,13 @@ export type { ConfigSource } from './load.ts';
 export { ConfigSchema, SECTIONS } from './schema.ts';
 export type { SekishoConfig } from './schema.ts';
 export { renderConfigDoc } from './docs.ts';
+export {
+  SETTABLE_SETTINGS,
+  SETTABLE_PATHS,
+  MAX_SETTING_VALUE,
+  isSettablePath,
+  parseSettingEdit,
+  editConfigText,
+  settingOf,
+} from './settable.ts';
+export type { SettablePath, SettingEdit, EditedConfig } from './settable.ts';

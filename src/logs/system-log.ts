@@ -117,6 +117,16 @@ export const SYSTEM_MESSAGES = {
     source: 'Sekisho (several nodes over Redis, docs/cluster.md)',
     action: { ja: '対処は不要です。', en: 'No action is required.' },
   },
+  sso09007: {
+    severity: 'INFO',
+    text: 'The settings were changed. Settings=(%s1) File=(%s2) Client=(%s3)',
+    verified: false,
+    source: 'Sekisho (chssoconfig, the console Settings page; docs/cli.md)',
+    action: {
+      ja: '意図した変更であることを確認してください。',
+      en: 'Check that the change was intended.',
+    },
+  },
 } as const satisfies Record<string, SystemMessage>;
 
 export type SystemMessageId = keyof typeof SYSTEM_MESSAGES;

@@ -21,6 +21,8 @@ import { loadStartConfig } from './init.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
 import { openServices } from './services.ts';
 import { openCluster } from './cluster.ts';
+import { openSettings } from './settings.ts';
+import { CONFIG_FILE } from './start-spec.ts';
 
 /**
  * The access-log directory as `sekisho start` places it (DATA_DIR/sekisho.json's
@@ -190,7 +192,15 @@ async function execute(
       const services = openServices(dataDir, config, cluster);
       try {
         const result = await runCommand(command, args, {
-          services: { ...services, accessLogDir: accessLogDirOf(dataDir) },
+          services: {
+            ...services,
+            accessLogDir: accessLogDirOf(dataDir),
+            // No server runs: chssoconfig changes the file, in force at the next start.
+            settings: openSettings({
+              file: loadStartConfig(dataDir, undefined).file ?? path.join(dataDir, CONFIG_FILE),
+              started: undefined,
+            }),
+          },
           lang,
         });
         if (cluster !== undefined && name === 'ssoupsid') {

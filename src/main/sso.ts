@@ -51,6 +51,11 @@ export interface SsoRoles {
   readonly systemLog: SystemLog;
   readonly logDir: string;
   readonly app: SsoAppOptions;
+  /**
+   * Puts the lockout policy and the session policy of `config` in force at once (the settings
+   * chssoconfig marks live); the other settings of `config` are ignored.
+   */
+  applySettings(config: SekishoConfig): void;
   /** Resolves once every access-log line written so far is in its file. */
   flush(): Promise<void>;
   /** Flushes and closes the access logs: a clean stop loses no line. */
@@ -85,11 +90,15 @@ export function openSso(w: SsoWiring): SsoRoles {
   const holder: { business?: BusinessServer } = {};
   // Session management, hosted by this (update-type) repository server.
   const sessionManagement = config.sessions.enabled;
-  const sessionsPolicy = sessionPolicy({
-    idleTimeoutMinutes: config.sessions['idle-timeout'],
-    maxLifetimeMinutes: config.sessions['max-lifetime'],
-    forcedSignOn: config.sessions['forced-sign-on'],
-  });
+  // The lockout and session policies are read at each request (through the closures below),
+  // so chssoconfig changes them at once by replacing these (applySettings).
+  const sessionsPolicyOf = (c: SekishoConfig): ReturnType<typeof sessionPolicy> =>
+    sessionPolicy({
+      idleTimeoutMinutes: c.sessions['idle-timeout'],
+      maxLifetimeMinutes: c.sessions['max-lifetime'],
+      forcedSignOn: c.sessions['forced-sign-on'],
+    });
+  let sessionsPolicy = sessionsPolicyOf(config);
   const sessionStore = openSessionStore(config, services, w.cluster);
   const sessions = sessionManagement
     ? new SessionManager({
@@ -103,10 +112,13 @@ export function openSso(w: SsoWiring): SsoRoles {
     : undefined;
 
   const r = config.repository;
-  const policy = lockoutPolicy({
-    maxFailureCount: r['password-max-failure-count'],
-    lockOutTimeMinutes: r['lock-out-time'] === 0 ? undefined : r['lock-out-time'],
-  });
+  const lockoutPolicyOf = (c: SekishoConfig): ReturnType<typeof lockoutPolicy> =>
+    lockoutPolicy({
+      maxFailureCount: c.repository['password-max-failure-count'],
+      lockOutTimeMinutes:
+        c.repository['lock-out-time'] === 0 ? undefined : c.repository['lock-out-time'],
+    });
+  let policy = lockoutPolicyOf(config);
   const hasher = w.hasher ?? createPasswordHasher();
   const repositoryOptions: RepositoryServerOptions = {
     ...(w.now === undefined ? {} : { now: w.now }),
@@ -267,6 +279,10 @@ export function openSso(w: SsoWiring): SsoRoles {
       await logs.flush();
     },
     sessionsWhere: sessionStore.where,
+    applySettings: (c) => {
+      policy = lockoutPolicyOf(c);
+      sessionsPolicy = sessionsPolicyOf(c);
+    },
     close: async () => {
       await logs.close();
       await sessionStore.close();

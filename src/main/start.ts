@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type SekishoConfig } from '../config/index.ts';
 import { loadStartConfig, needsInit } from './init.ts';
+import { CONFIG_FILE } from './start-spec.ts';
 import { startSpec } from './start-spec.ts';
 
 /** The `sekisho` command (bin/ is two levels up from src/main/ and from dist/main/). */
@@ -26,13 +27,8 @@ import { registerForwardAuth } from '../http/forward-auth.ts';
 import { bundleFingerprints, verifiedBy } from '../http/tls-peer.ts';
 import { describeCertificate } from '../pki/client-certificate.ts';
 import { createPasswordHasher } from '../sso/core/password.ts';
-import {
-  ADMIN_ROLE,
-  ensureFirstAdministrator,
-  mustChangePasswordCheck,
-  openSso,
-  ssoSettingsOf,
-} from './sso.ts';
+import { ADMIN_ROLE, ensureFirstAdministrator, mustChangePasswordCheck, openSso } from './sso.ts';
+import { openSettings } from './settings.ts';
 import { registerConsoleApp } from '../http/console/app.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
@@ -180,7 +176,14 @@ export async function start(
     sso: sso.admin,
     accessLogDir: sso.logDir,
     userSearchBase: config.repository['user-search-base'],
-    ssoSettings: ssoSettingsOf(config),
+    settings: openSettings({
+      file: configFile ?? path.join(dataDir, CONFIG_FILE),
+      started: config,
+      apply: (c) => {
+        sso.applySettings(c);
+      },
+      systemLog: sso.systemLog,
+    }),
   };
   registerManagementApi(api, {
     services: managementServices,

@@ -11,6 +11,32 @@ import type { Page, PageRequest } from '../sso/ports/user-repository.ts';
 
 export type Lang = 'ja' | 'en';
 
+/** A setting's value as the configuration file holds it. */
+export type SettingValue = string | number | boolean;
+
+/** One changed setting, and when the change takes effect. */
+export interface SettingChange {
+  readonly path: string;
+  readonly before: SettingValue;
+  readonly after: SettingValue;
+  /** 'now': in the running server at once; 'next-start': when `sekisho start` next reads the file. */
+  readonly effect: 'now' | 'next-start';
+}
+
+/** The SSO settings: in force, waiting in the file for the next start, and how to change them. */
+export interface SettingsService {
+  /** The settings in force, by configuration path; undefined when no server runs. */
+  inForce(): Readonly<Record<string, SettingValue>> | undefined;
+  /** Settable settings whose value in the file differs from the one in force. */
+  pending(): Readonly<Record<string, SettingValue>>;
+  /**
+   * Changes settable settings, given as `PATH=VALUE[,PATH=VALUE…]` (chssoconfig -set): validates the whole new configuration, writes the file
+   * atomically, applies at once what is live, writes a system-log line. Throws a UsageError
+   * naming each bad setting by its dotted path, having changed nothing.
+   */
+  change(set: string, client: string | undefined): readonly SettingChange[];
+}
+
 export interface ManagementServices {
   readonly manager: KeyServerManager;
   readonly events: EventLog;
@@ -32,10 +58,10 @@ export interface ManagementServices {
    */
   readonly userSearchBase?: string;
   /**
-   * The SSO settings in force in the running server (lockout, sessions, log rotation), by
-   * configuration path, for `lsssoconfig`; absent in a stand-alone CLI process.
+   * The settings `lsssoconfig` shows and `chssoconfig` changes (src/main/settings.ts); absent
+   * when the process cannot know them.
    */
-  readonly ssoSettings?: Readonly<Record<string, string | number | boolean>>;
+  readonly settings?: SettingsService;
   /**
    * The running repository server, when the command runs inside `sekisho start` (its lock
    * releases are written to the access and system logs); absent in a stand-alone CLI process.

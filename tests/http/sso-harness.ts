@@ -25,11 +25,11 @@ import {
   ADMIN_ROLE,
   mustChangePasswordCheck,
   openSso,
-  ssoSettingsOf,
   type SsoRoles,
 } from '../../src/main/sso.ts';
 import { registerConsoleApp } from '../../src/http/console/app.ts';
 import { openServices, type OpenServices } from '../../src/main/services.ts';
+import { openSettings } from '../../src/main/settings.ts';
 import {
   issueCertificate,
   makeCa,
@@ -179,7 +179,14 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
     sso: sso.admin,
     accessLogDir: sso.logDir,
     userSearchBase: USER_BASE,
-    ssoSettings: ssoSettingsOf(config),
+    settings: openSettings({
+      file: path.join(dataDir, 'sekisho.json'),
+      started: config,
+      apply: (c) => {
+        sso.applySettings(c);
+      },
+      systemLog: sso.systemLog,
+    }),
   };
   if (o.management === true) {
     registerManagementApi(app, { services: managementServices, adminToken: ADMIN_TOKEN });

@@ -349,8 +349,19 @@ export const TEXTS = {
     en: 'Lockout, sessions, log rotation',
   },
   settingsHint: {
-    ja: 'これらは構成ファイル (sekisho.json) で変更し、再起動で反映します(docs/config.md)。',
-    en: 'These are changed in the configuration file (sekisho.json) and apply at the next start (docs/config.md).',
+    ja: '変更は構成ファイル (sekisho.json) に書き込まれます(chssoconfig、docs/config.md)。ロックアウトとセションの設定はすぐに、ログのローテーションは次回の起動で反映します。',
+    en: 'Changes are written to the configuration file (sekisho.json; chssoconfig, docs/config.md). The lockout and session settings apply at once, the log rotation at the next start.',
+  },
+  settingLive: { ja: '(すぐに反映)', en: '(applies at once)' },
+  settingNextStart: { ja: '(次回の起動で反映)', en: '(applies at the next start)' },
+  settingsFix: {
+    ja: '設定は変更されていません。印の付いた項目を直してください。',
+    en: 'Nothing was changed. Correct the settings marked below.',
+  },
+  settingsUnchanged: { ja: '変更はありません。', en: 'Nothing to change.' },
+  settingsChanged: {
+    ja: '変更しました。すぐに反映: {now}。次回の起動で反映: {next}。',
+    en: 'Changed. In force now: {now}. At the next start: {next}.',
   },
   consoleSettings: { ja: 'コンソールのセション', en: 'Console sessions' },
   consoleIdle: { ja: '無操作タイムアウト', en: 'Idle timeout' },

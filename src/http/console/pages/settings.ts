@@ -1,21 +1,78 @@
 /**
- * Settings: the lockout policy, session timeouts and log rotation in force (`lsssoconfig`;
- * changed in the configuration file, applied at the next start), and the operator's own
- * preferences — language and time zone — kept in cookies of this browser.
+ * Settings: the lockout policy, session timeouts and log rotation in force (`lsssoconfig`),
+ * changed by a form that runs `chssoconfig` (the lockout and session settings apply at once,
+ * the log rotation at the next start; a bad value is shown next to its field), and the
+ * operator's own preferences — language and time zone — kept in cookies of this browser.
  */
 import { checkTimeZone } from '../format.ts';
-import { html } from '../html.ts';
+import { html, type SafeHtml } from '../html.ts';
 import { CONSOLE_IDLE_TIMEOUT_MS, CONSOLE_MAX_LIFETIME_MS } from '../session.ts';
-import { pairsOf, type ConsoleRequest, type ConsoleResponse, type ConsoleRoute } from '../page.ts';
+import {
+  pairsOf,
+  rowsOf,
+  type ConsoleRequest,
+  type ConsoleResponse,
+  type ConsoleRoute,
+} from '../page.ts';
 
 const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 
-async function page(r: ConsoleRequest): Promise<ConsoleResponse> {
+/** The settings the form changes (chssoconfig's), whether they apply at once, their choices. */
+const FIELDS: readonly { path: string; live: boolean; choices?: readonly string[] }[] = [
+  { path: 'repository.password-max-failure-count', live: true },
+  { path: 'repository.lock-out-time', live: true },
+  { path: 'sessions.idle-timeout', live: true },
+  { path: 'sessions.max-lifetime', live: true },
+  { path: 'sessions.forced-sign-on', live: true, choices: ['true', 'false'] },
+  { path: 'logs.max-size', live: false },
+  { path: 'logs.save-mode', live: false, choices: ['separate', 'overwrite'] },
+  { path: 'logs.keep', live: false },
+];
+
+/** What the form was sent with and what was wrong with it (after a refused change). */
+interface Sent {
+  readonly values: ReadonlyMap<string, string>;
+  readonly errors: ReadonlyMap<string, string>;
+  readonly general: readonly string[];
+}
+
+function field(
+  r: ConsoleRequest,
+  f: (typeof FIELDS)[number],
+  value: string,
+  error: string | undefined,
+): SafeHtml {
+  const id = `s-${f.path}`;
+  const err = `err-${f.path}`;
+  const described = error === undefined ? '' : html` aria-invalid="true" aria-describedby="${err}"`;
+  return html`<label for="${id}"
+      >${f.path}
+      <span class="hint">${r.t(f.live ? 'settingLive' : 'settingNextStart')}</span></label
+    >${
+      f.choices === undefined
+        ? html`<input
+            id="${id}"
+            name="${f.path}"
+            value="${value}"
+            inputmode="numeric"
+            ${described}
+          />`
+        : html`<select id="${id}" name="${f.path}" ${described}>
+            ${f.choices.map(
+              (c) => html`<option${c === value ? html` selected` : ''}>${c}</option>`,
+            )}
+          </select>`
+    }${error === undefined ? '' : html`<p class="field-error" id="${err}">${error}</p>`}`;
+}
+
+async function page(r: ConsoleRequest, sent?: Sent): Promise<ConsoleResponse> {
   const out = await r.run('lsssoconfig', {});
   const pairs = pairsOf(out);
+  const current = (p: string): string => sent?.values.get(p) ?? pairs.get(p) ?? '';
   const zones = ZONES.includes(r.tz) ? ZONES : [r.tz, ...ZONES];
   return {
     kind: 'page',
+    ...(sent === undefined ? {} : { status: 400 }),
     section: 'settings',
     title: r.t('settingsTitle'),
     body: html`<h2 id="prefs">${r.t('preferences')}</h2>
@@ -35,13 +92,27 @@ async function page(r: ConsoleRequest): Promise<ConsoleResponse> {
       <h2>${r.t('systemSettings')}</h2>
       ${
         out.ok
-          ? html`<dl class="detail">
-              ${[...pairs].map(
-                ([k, v]) =>
-                  html`<dt>${k}</dt>
-                    <dd>${v}</dd>`,
-              )}
-            </dl>`
+          ? html`${
+                sent === undefined
+                  ? ''
+                  : html`<p class="flash error" role="alert">
+                      ${[r.t('settingsFix'), ...sent.general].join(' ')}
+                    </p>`
+              }
+              <form method="post" action="/console/settings/system" class="stack">
+                <input type="hidden" name="csrf" value="${r.csrf}" />
+                ${FIELDS.map((f) => field(r, f, current(f.path), sent?.errors.get(f.path)))}
+                <div><button type="submit">${r.t('save')}</button></div>
+              </form>
+              <dl class="detail">
+                ${[...pairs]
+                  .filter(([k]) => !FIELDS.some((f) => f.path === k))
+                  .map(
+                    ([k, v]) =>
+                      html`<dt>${k}</dt>
+                        <dd>${v}</dd>`,
+                  )}
+              </dl>`
           : html`<p class="flash error" role="alert">${out.message}</p>`
       }
       <p>${r.t('settingsHint')}</p>
@@ -55,9 +126,64 @@ async function page(r: ConsoleRequest): Promise<ConsoleResponse> {
   };
 }
 
+/** The form → chssoconfig -set with the fields whose value differs from the one in force. */
+async function change(r: ConsoleRequest): Promise<ConsoleResponse> {
+  const now = pairsOf(await r.run('lsssoconfig', {}));
+  const values = new Map<string, string>();
+  const set: string[] = [];
+  for (const f of FIELDS) {
+    const v = r.form.get(f.path);
+    if (v === undefined) continue;
+    values.set(f.path, v);
+    if (v.trim() !== now.get(f.path)) set.push(`${f.path}=${v}`);
+  }
+  if (set.length === 0) {
+    return {
+      kind: 'redirect',
+      to: '/console/settings',
+      flash: { kind: 'ok', text: r.t('settingsUnchanged') },
+    };
+  }
+  const out = await r.run('chssoconfig', { set: set.join(',') });
+  if (out.ok) {
+    const rows = rowsOf(out);
+    const list = (effect: string): string =>
+      rows
+        .filter((c) => c['effect'] === effect)
+        .map((c) => `${c['path'] ?? ''}=${c['after'] ?? ''}`)
+        .join(', ') || '—';
+    return {
+      kind: 'redirect',
+      to: '/console/settings',
+      flash: {
+        kind: 'ok',
+        text: r.t('settingsChanged', { now: list('now'), next: list('next start') }),
+      },
+    };
+  }
+  // chssoconfig names each bad setting on a line of its own: `PATH: message`.
+  const errors = new Map<string, string>();
+  const general: string[] = [];
+  for (const line of out.message.split('\n')) {
+    const m = /^([a-z0-9.-]+): (.*)$/.exec(line);
+    if (m !== null && FIELDS.some((f) => f.path === m[1])) errors.set(m[1]!, m[2]!);
+    else general.push(line);
+  }
+  return page(r, { values, errors, general });
+}
+
 export function settingsRoutes(): ConsoleRoute[] {
   return [
-    { method: 'GET', path: 'settings', handle: page },
+    { method: 'GET', path: 'settings', handle: (r) => page(r) },
+    {
+      method: 'POST',
+      path: 'settings/system',
+      form: {
+        fields: Object.fromEntries(FIELDS.map((f) => [f.path, 64])),
+        maxBytes: 4096,
+      },
+      handle: change,
+    },
     {
       method: 'POST',
       path: 'settings/prefs',
