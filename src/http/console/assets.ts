@@ -52,8 +52,10 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e5e7eb;vertic
 th{background:#eef1f4;white-space:nowrap}
 td{overflow-wrap:anywhere}
 td.num{text-align:right;white-space:nowrap}
-dl.detail{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.25rem 1rem;background:#fff;padding:1rem;border:1px solid #d0d7de;border-radius:6px}
-dl.detail dt{font-weight:600}
+dl.detail{display:grid;grid-template-columns:1fr;gap:.1rem 1rem;background:#fff;padding:1rem;border:1px solid #d0d7de;border-radius:6px}
+dl.detail dt{font-weight:600;overflow-wrap:anywhere}
+dl.detail dd+dt{margin-top:.4rem}
+@media (min-width:40rem){dl.detail{grid-template-columns:minmax(8rem,max-content) 1fr;gap:.25rem 1rem}dl.detail dd+dt{margin-top:0}}
 dl.detail dd{margin:0;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .badge.good,.badge.ok,.badge.online{background:#e6f4ea;color:#1e6b34}
