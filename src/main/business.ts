@@ -23,7 +23,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { loadStartConfig, needsInit } from './init.ts';
 import { readRunInfo } from './run-file.ts';
-import { openServices } from './services.ts';
+import { openServices, repositoryAdapters } from './services.ts';
 import { listenToCluster, openCluster } from './cluster.ts';
 import { ACCESS_LOG_FILES, openProcessLogs } from './access-logs.ts';
 import { parseListen } from './start.ts';
@@ -92,7 +92,7 @@ export async function business(
       `sekisho business: the cluster's Redis (${cluster.where}) does not answer; starting anyway, failing closed until it does\n`,
     );
   }
-  const services = openServices(dataDir, config, cluster);
+  const services = openServices(dataDir, config, cluster, await repositoryAdapters(config));
   const logs = openProcessLogs(dataDir, config, (line: string) => {
     io.stderr(line);
   });

@@ -17,7 +17,7 @@ import { createPasswordHasher } from '../sso/core/password.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { devPkiPaths, ensureDevPki } from './dev-pki.ts';
 import { adminTokenPath, ensureAdminToken } from './run-file.ts';
-import { openServices } from './services.ts';
+import { openServices, repositoryAdapters } from './services.ts';
 import { ADMIN_MARKER_FILE, ensureFirstAdministrator } from './sso.ts';
 import { CONFIG_FILE, initSpec } from './start-spec.ts';
 
@@ -44,7 +44,7 @@ export interface InitResult {
 export async function initialize(dataDir: string, config: SekishoConfig): Promise<InitResult> {
   await ensureDevPki(dataDir);
   ensureAdminToken(dataDir);
-  const services = openServices(dataDir, config);
+  const services = openServices(dataDir, config, undefined, await repositoryAdapters(config));
   try {
     await ensureSystemCertificate(services.manager.store);
     await services.kek.read();

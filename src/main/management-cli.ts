@@ -19,7 +19,7 @@ import { argsFromArgv, classifyFailure, runCommand } from '../management/runner.
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { loadStartConfig } from './init.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
-import { openServices } from './services.ts';
+import { openServices, repositoryAdapters } from './services.ts';
 import { openCluster } from './cluster.ts';
 import { openSettings } from './settings.ts';
 import { CONFIG_FILE } from './start-spec.ts';
@@ -189,7 +189,7 @@ async function execute(
           `the cluster's Redis (${cluster.where}) does not answer: ${cluster.lastError() || 'no reply'}`,
         );
       }
-      const services = openServices(dataDir, config, cluster);
+      const services = openServices(dataDir, config, cluster, await repositoryAdapters(config));
       try {
         const result = await runCommand(command, args, {
           services: {

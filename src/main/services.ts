@@ -6,8 +6,8 @@
  * the user repository keeps its lockout attributes there and tells the other nodes what it
  * changed.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { openLdapStores } from './ldap-stores.ts';
 import type { SekishoConfig } from '../config/index.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { EventLog } from '../events/index.ts';
@@ -21,10 +21,6 @@ import { SqliteAccessControlRepository } from '../storage/sqlite/access-control-
 import { SqliteEventStore } from '../storage/sqlite/event-store.ts';
 import { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts';
 import { SqliteUserRepository } from '../storage/sqlite/user-store.ts';
-import { LdapAccessControlRepository } from '../storage/ldap/access-control-store.ts';
-import { LdapPool } from '../storage/ldap/connection.ts';
-import { ReplicatedUserRepository } from '../storage/ldap/replicated-user-repository.ts';
-import { LdapUserRepository } from '../storage/ldap/user-store.ts';
 import type { AccessControlRepository } from '../sso/ports/access-control-repository.ts';
 import type { UserRepository } from '../sso/ports/user-repository.ts';
 import { RedisServiceIdStore } from '../storage/redis/service-id-store.ts';
@@ -40,97 +36,48 @@ export interface OpenServices extends ManagementServices {
 }
 
 /** The SSO repository's stores for the configuration (`repository.store`). */
-interface SsoStores {
+export interface SsoStores {
   readonly users: UserRepository;
   readonly accessControl: AccessControlRepository;
   readonly close: () => void;
 }
 
-/**
- * The LDAP stores of `repository.ldap`. The service password is read from its file here and
- * handed to the pool only; it is never logged nor kept in the configuration.
- */
-export function openLdapStores(
-  dataDir: string,
-  config: SekishoConfig,
-  db: DatabaseSync,
-): SsoStores {
-  const l = config.repository.ldap;
-  const fromData = (f: string): string => path.resolve(dataDir, f);
-  if (l.url === undefined || l['bind-dn'] === undefined || l['bind-password-file'] === undefined) {
-    // loadConfig refuses this already; kept for callers that build a configuration by hand.
-    throw new Error(
-      'repository.store ldap needs repository.ldap.url, bind-dn and bind-password-file',
-    );
-  }
-  let password: string;
-  try {
-    password = readFileSync(fromData(l['bind-password-file']), 'utf8').split(/\r?\n/)[0] ?? '';
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String(e.code) : 'unreadable';
-    throw new Error(
-      `repository.ldap.bind-password-file: cannot read ${l['bind-password-file']} (${code})`,
-      { cause: e },
-    );
-  }
-  const ca = l['ca-file'] === undefined ? undefined : readFileSync(fromData(l['ca-file']), 'utf8');
-  // TLS, the bind account and the pool settings are shared by the update server (url) and
-  // the reference servers (reference-urls).
-  const poolFor = (url: string): LdapPool =>
-    new LdapPool({
-      url,
-      bindDn: l['bind-dn']!,
-      bindPassword: password,
-      ca,
-      startTls: l.starttls,
-      allowPlaintext: l['allow-plaintext'],
-      poolSize: l['pool-size'],
-      timeoutMs: l['timeout-ms'],
-    });
-  const pool = poolFor(l.url);
-  const references = l['reference-urls'].map((url) => ({ url, pool: poolFor(url) }));
-  const usersOn = (p: LdapPool): LdapUserRepository =>
-    new LdapUserRepository({
-      pool: p,
-      userBase: l['user-base'] ?? config.repository['user-search-base'],
-      mode: l.mode,
-      roleAttribute: l['role-attribute'],
-    });
-  const acBase = l['access-control-base'];
-  return {
-    users:
-      references.length === 0
-        ? usersOn(pool)
-        : new ReplicatedUserRepository({
-            update: { name: l.url, repo: usersOn(pool) },
-            references: references.map((r) => ({ name: r.url, repo: usersOn(r.pool) })),
-            retryAfterMs: l['reference-retry-ms'],
-          }),
-    // Roles, sites and resources stay on the update server, reads included: they are few and
-    // small, and a lagging consumer would only delay an administrator's change. Spreading
-    // their reads over the reference servers is not done (docs/ldap.md).
-    accessControl:
-      acBase === undefined
-        ? new SqliteAccessControlRepository(db)
-        : new LdapAccessControlRepository({ pool, base: acBase }),
-    close: () => {
-      void pool.close();
-      for (const r of references) void r.pool.close();
-    },
-  };
+/** The adapters of `repository.store` other than the embedded one, loaded on demand. */
+export interface RepositoryAdapters {
+  readonly ldap?: typeof openLdapStores;
 }
 
+/**
+ * Loads what the configuration's repository needs beyond the embedded store (the LDAP
+ * adapters for `repository.store: ldap`), for {@link openServices}.
+ */
+export async function repositoryAdapters(
+  config: SekishoConfig | undefined,
+): Promise<RepositoryAdapters> {
+  if (config?.repository.store !== 'ldap') return {};
+  const { openLdapStores } = await import('./ldap-stores.ts');
+  return { ldap: openLdapStores };
+}
+
+/**
+ * @param adapters from {@link repositoryAdapters}(config): required when `repository.store` is
+ *   `ldap`.
+ */
 export function openServices(
   dataDir: string,
   config?: SekishoConfig,
   cluster?: OpenCluster,
+  adapters: RepositoryAdapters = {},
 ): OpenServices {
   const db = openDatabase(dataDir);
   let sso: SsoStores;
   try {
+    if (config?.repository.store === 'ldap' && adapters.ldap === undefined) {
+      throw new Error('repository.store ldap: load the adapters first (repositoryAdapters)');
+    }
     sso =
-      config?.repository.store === 'ldap'
-        ? openLdapStores(dataDir, config, db)
+      config?.repository.store === 'ldap' && adapters.ldap !== undefined
+        ? adapters.ldap(dataDir, config, db)
         : {
             users: new SqliteUserRepository(db),
             accessControl: new SqliteAccessControlRepository(db),

@@ -34,7 +34,7 @@ import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { ensureAdminToken, readRunInfo, removeRunInfo, writeRunInfo } from './run-file.ts';
-import { LOCAL_KEK_FILE, openServices } from './services.ts';
+import { LOCAL_KEK_FILE, openServices, repositoryAdapters } from './services.ts';
 import { openCluster } from './cluster.ts';
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
@@ -122,7 +122,7 @@ export async function start(
   }
   let services: ReturnType<typeof openServices>;
   try {
-    services = openServices(dataDir, config, cluster);
+    services = openServices(dataDir, config, cluster, await repositoryAdapters(config));
   } catch (e) {
     io.stderr(`sekisho start: ${(e as Error).message}\n`);
     await cluster?.close();

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import type { RepositoryRecord } from '../../src/logs/index.ts';
-import { openServices } from '../../src/main/services.ts';
+import { openServices, repositoryAdapters } from '../../src/main/services.ts';
 import { MemorySystemLog } from '../../src/logs/index.ts';
 import { isRepositoryUnavailable } from '../../src/sso/core/errors.ts';
 import { lockoutPolicy } from '../../src/sso/core/lockout.ts';
@@ -421,7 +421,7 @@ void describe('repository.ldap.reference-urls (openServices)', () => {
         },
       }),
     });
-    const services = openServices(dataDir, config);
+    const services = openServices(dataDir, config, undefined, await repositoryAdapters(config));
     try {
       const erin = person('erin');
       await services.users.add(erin);
