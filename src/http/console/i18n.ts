@@ -286,6 +286,28 @@ export const TEXTS = {
   keyServerChanged: { ja: '鍵サーバを変更しました。', en: 'Key server changed.' },
   keyServerRemoved: { ja: '鍵サーバを削除しました。', en: 'Key server removed.' },
   systemCertificate: { ja: 'システム証明書', en: 'System certificate' },
+  systemCertAction: { ja: '操作', en: 'Action' },
+  systemCertExport: { ja: '証明書を表示 (PEM)', en: 'Show the certificate (PEM)' },
+  systemCertRequest: {
+    ja: '新しい鍵で証明書要求 (CSR) を作成',
+    en: 'Make a certificate request (CSR) with a new key',
+  },
+  systemCertInstall: {
+    ja: '署名された証明書をインストール',
+    en: 'Install the signed certificate',
+  },
+  systemCertRenew: {
+    ja: '自己署名証明書を作り直す',
+    en: 'Make a new self-signed certificate',
+  },
+  systemCertApply: { ja: '実行', en: 'Run' },
+  keyServersBack: { ja: '鍵サーバへ戻る', en: 'Back to the key servers' },
+  systemCertDone: { ja: 'システム証明書を更新しました。', en: 'System certificate updated.' },
+  commonName: { ja: '共通名 (CN)', en: 'Common name (CN)' },
+  signedCertificatePem: {
+    ja: '署名された証明書 (PEM、インストール時)',
+    en: 'Signed certificate (PEM, to install)',
+  },
 
   // Events
   eventsTitle: { ja: 'イベントログ', en: 'Event log' },

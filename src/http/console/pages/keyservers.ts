@@ -228,8 +228,36 @@ async function overview(r: ConsoleRequest): Promise<ConsoleResponse> {
             html`<dt>${k}</dt>
               <dd>${k.startsWith('not_') ? formatDateTime(new Date(v), r.tz, r.lang) : v}</dd>`,
         )}
-      </dl>`,
+      </dl>
+      <form method="post" action="/console/keyservers/systemcert" class="stack">
+        ${csrf} <label for="c-action">${r.t('systemCertAction')}</label
+        ><select id="c-action" name="action">
+          ${SYSTEM_CERT_ACTIONS.map(
+            (a) => html`<option value="${a}">${r.t(SYSTEM_CERT_TEXT[a])}</option>`,
+          )}
+        </select>
+        <label for="c-cn">${r.t('commonName')} <span class="hint">${r.t('optional')}</span></label
+        ><input id="c-cn" name="commonname" autocomplete="off" />
+        <label for="c-pem"
+          >${r.t('signedCertificatePem')} <span class="hint">${r.t('optional')}</span></label
+        ><textarea id="c-pem" name="pem" rows="6" spellcheck="false"></textarea>
+        <div><button type="submit">${r.t('systemCertApply')}</button></div>
+      </form>`,
   };
+}
+
+/** What the system-certificate form can do: `chsystemcert`'s four actions. */
+const SYSTEM_CERT_ACTIONS = ['export', 'mkrequest', 'install', 'mkselfsigned'] as const;
+type SystemCertAction = (typeof SYSTEM_CERT_ACTIONS)[number];
+const SYSTEM_CERT_TEXT = {
+  export: 'systemCertExport',
+  mkrequest: 'systemCertRequest',
+  install: 'systemCertInstall',
+  mkselfsigned: 'systemCertRenew',
+} as const satisfies Record<SystemCertAction, string>;
+
+function isSystemCertAction(a: string | undefined): a is SystemCertAction {
+  return SYSTEM_CERT_ACTIONS.some((x) => x === a);
 }
 
 async function changePage(r: ConsoleRequest): Promise<ConsoleResponse> {
@@ -357,6 +385,43 @@ export function keyServerRoutes(): ConsoleRoute[] {
       handle: async (r) => {
         const out = await r.run('testkeyserver', { object: r.form.get('id') ?? '' });
         return withWarnings(r, out, '/console/keyservers#list', r.t('validationPassed'));
+      },
+    },
+    {
+      method: 'POST',
+      path: 'keyservers/systemcert',
+      form: {
+        fields: { action: 16, commonname: 64, pem: PEM },
+        maxBytes: PEM + 1024,
+        multiline: ['pem'],
+      },
+      handle: async (r) => {
+        const action = r.form.get('action');
+        if (!isSystemCertAction(action))
+          return {
+            kind: 'redirect',
+            to: '/console/keyservers#cert',
+            flash: { kind: 'error', text: r.t('badRequest') },
+          };
+        const cn = (r.form.get('commonname') ?? '').trim();
+        const pem = (r.form.get('pem') ?? '').trim();
+        const out = await r.run('chsystemcert', {
+          [action]: true,
+          commonname: cn === '' || action === 'export' || action === 'install' ? undefined : cn,
+          file: action === 'install' ? pem + '\n' : undefined,
+        });
+        // A request or the exported certificate is text to copy: shown on a page of its own.
+        if (out.ok && out.result.output.kind === 'text') {
+          return {
+            kind: 'page',
+            section: 'keyservers',
+            title: r.t('systemCertificate'),
+            body: html`<h2>${r.t(SYSTEM_CERT_TEXT[action])}</h2>
+              <pre class="pem">${out.result.output.text}</pre>
+              <p><a href="/console/keyservers#cert">${r.t('keyServersBack')}</a></p>`,
+          };
+        }
+        return afterCommand(out, '/console/keyservers#cert', r.t('systemCertDone'));
       },
     },
     {
