@@ -249,4 +249,32 @@ describe('the Roles page forms', () => {
     assert.equal(ja.status, 200);
     assert.match(ja.body, /ロールを作成/);
   });
+
+  test('the site and resource forms: register, protect, delete (host and port composed)', async () => {
+    const b = await consoleBrowser({ server, pki, close: () => server.close() });
+    const post = async (fields: Record<string, string>): Promise<string> => {
+      const page = await b.request('/console/roles');
+      const r = await b.post('/console/roles/edit', { csrf: consoleCsrf(page.body), ...fields });
+      assert.equal(r.status, 303, r.body);
+      return flashOf((await b.request(String(r.headers.location))).body) ?? '';
+    };
+    assert.match(
+      await post({ op: 'mksite', host: 'wiki.example.com', port: '9443' }),
+      /registered/,
+    );
+    assert.match(
+      await post({ op: 'mkres', url: 'https://wiki.example.com:9443/edit/', roles: 'viewer' }),
+      /resource \/edit\/ of wiki\.example\.com:9443 created/,
+    );
+    assert.match(
+      await post({ op: 'rmsite', host: 'wiki.example.com', port: '9443' }),
+      /still has resources/,
+    );
+    assert.match(
+      await post({ op: 'rmres', url: 'https://wiki.example.com:9443/edit/' }),
+      /deleted/,
+    );
+    assert.match(await post({ op: 'rmsite', host: 'wiki.example.com', port: '9443' }), /deleted/);
+    assert.match(await post({ op: 'bogus' }), /not valid/);
+  });
 });
