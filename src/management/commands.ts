@@ -34,6 +34,7 @@ import { SSO_COMMANDS } from './sso-commands.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
 import { SSOUSER_COMMANDS } from './ssouser-commands.ts';
 import { ACCESS_COMMANDS } from './access-commands.ts';
+import { ACCESS_EDIT_COMMANDS } from './access-edit-commands.ts';
 import { SETTINGS_COMMANDS } from './settings-commands.ts';
 
 export interface ManagementCommand {
@@ -224,6 +225,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   ...LOG_COMMANDS,
   ...SSOUSER_COMMANDS,
   ...ACCESS_COMMANDS,
+  ...ACCESS_EDIT_COMMANDS,
   ...SETTINGS_COMMANDS,
 
   mkkeyserver: {

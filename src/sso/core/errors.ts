@@ -16,6 +16,7 @@ export const SSO_ERROR_CODES = {
     'an access-control entry with that DN, role name or site address exists already',
   SSO_ENTRY_PARENT_INVALID: 'an entry cannot sit under its parent (a resource needs a site)',
   SSO_ENTRY_HAS_CHILDREN: 'an entry with entries below it cannot be deleted',
+  SSO_ENTRY_IN_USE: 'a role or role set is still named by a role set or a protected resource',
   SSO_SERVICE_ID_UNWRAP_FAILED: 'the stored service ID cannot be unwrapped with the KEK',
   SSO_REPOSITORY_READ_ONLY:
     'the repository does not store this change (e.g. Active Directory users)',

@@ -2,11 +2,19 @@
  * Roles: the effective roles of a user with the path through role sets (`lsssorole -user`),
  * who can reach a URL by the business server's own matching rule — the resource, the roles
  * that grant it and the users holding one, a page at a time (`whocanaccess`) — and the roles,
- * role sets, sites and protected resources (`lsssorole`, `lsssoresource`). Roles are changed
- * through LDIF (Users → Import).
+ * role sets, sites and protected resources (`lsssorole`, `lsssoresource`); and small forms that
+ * create, change and delete them (`mkssorole` … `rmssoresource`, src/management/
+ * access-edit-commands.ts), whose result is the page's flash message. Many changes at once still
+ * go through LDIF (Users → Import).
  */
 import { html, type SafeHtml } from '../html.ts';
-import type { CommandOutcome, ConsoleRequest, ConsoleResponse, ConsoleRoute } from '../page.ts';
+import {
+  afterCommand,
+  type CommandOutcome,
+  type ConsoleRequest,
+  type ConsoleResponse,
+  type ConsoleRoute,
+} from '../page.ts';
 import { statusBadge } from './users.ts';
 
 /** Users listed per page of "who can reach". */
@@ -294,11 +302,114 @@ async function page(r: ConsoleRequest): Promise<ConsoleResponse> {
       <h2>${r.t('rolesAndSets')}</h2>
       ${roleTable(r, roles)}
       <h2>${r.t('resources')}</h2>
-      ${resourceTable(r, resources)}
+      ${resourceTable(r, resources)} ${editForms(r)}
       <p>${r.t('rolesHintLdif')} <a href="/console/users/import">${r.t('importLdif')}</a></p>`,
   };
 }
 
+/** One field of an edit form. */
+function field(id: string, name: string, label: string, extra = ''): SafeHtml {
+  return html`<label for="${id}"
+    >${label}<input id="${id}" name="${name}" autocomplete="off" placeholder="${extra}"
+  /></label>`;
+}
+
+function opButton(op: string, label: string, danger = false): SafeHtml {
+  return html`<button type="submit" name="op" value="${op}" class="${danger ? 'danger' : ''}">
+    ${label}
+  </button>`;
+}
+
+/** The forms that change roles, role sets, sites and resources (POST /console/roles/edit). */
+function editForms(r: ConsoleRequest): SafeHtml {
+  const csrf = html`<input type="hidden" name="csrf" value="${r.csrf}" />`;
+  const form = (body: SafeHtml): SafeHtml =>
+    html`<form method="post" action="/console/roles/edit" class="row">${csrf}${body}</form>`;
+  return html`<h2 id="edit">${r.t('accessEdit')}</h2>
+    <p>${r.t('accessEditHint')}</p>
+    ${form(
+      html`${field('e-role', 'name', r.t('roleName'))}${opButton('mkrole', r.t('createRole'))}${opButton('rmrole', r.t('deleteRole'), true)}`,
+    )}
+    ${form(
+      html`${field('e-set', 'name', r.t('roleSetName'))}${field('e-members', 'members', r.t('membersList'), 'staff,auditor')}${opButton('mkset', r.t('createRoleSet'))}${opButton('chset', r.t('changeRoleSet'))}${opButton('rmset', r.t('deleteRoleSet'), true)}`,
+    )}
+    ${form(
+      html`${field('e-host', 'host', r.t('siteHost'), 'app.example.com')}${field('e-port', 'port', r.t('port'), '443')}${opButton('mksite', r.t('createSite'))}${opButton('rmsite', r.t('deleteSite'), true)}`,
+    )}
+    ${form(
+      html`${field('e-url', 'url', r.t('resourceUrl'), 'https://app.example.com/admin/')}${field('e-roles', 'roles', r.t('rolesList'), 'staff')}${opButton('mkres', r.t('createResource'))}${opButton('chres', r.t('changeResource'))}${opButton('rmres', r.t('deleteResource'), true)}`,
+    )}`;
+}
+
+/** The command and parameters of an edit form's operation, or undefined for an unknown one. */
+function editCommand(
+  r: ConsoleRequest,
+): { command: string; params: Record<string, string | undefined> } | undefined {
+  const get = (k: string): string | undefined => {
+    const v = r.form.get(k);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const name = get('name') ?? '';
+  const url = get('url') ?? '';
+  const port = get('port');
+  switch (r.form.get('op') ?? '') {
+    case 'mkrole':
+      return { command: 'mkssorole', params: { object: name } };
+    case 'rmrole':
+      return { command: 'rmssorole', params: { object: name } };
+    case 'mkset':
+      return { command: 'mkssoroleset', params: { object: name, members: get('members') } };
+    case 'chset':
+      return { command: 'chssoroleset', params: { object: name, members: get('members') } };
+    case 'rmset':
+      return { command: 'rmssoroleset', params: { object: name } };
+    case 'mksite':
+      return { command: 'mkssosite', params: { object: get('host') ?? '', port } };
+    case 'rmsite': {
+      const host = get('host') ?? '';
+      return {
+        command: 'rmssosite',
+        params: { object: port === undefined ? host : `${host}:${port}` },
+      };
+    }
+    case 'mkres':
+      return { command: 'mkssoresource', params: { object: url, roles: get('roles') } };
+    case 'chres':
+      return { command: 'chssoresource', params: { object: url, roles: get('roles') } };
+    case 'rmres':
+      return { command: 'rmssoresource', params: { object: url } };
+    default:
+      return undefined;
+  }
+}
+
 export function roleRoutes(): ConsoleRoute[] {
-  return [{ method: 'GET', path: 'roles', handle: page }];
+  return [
+    { method: 'GET', path: 'roles', handle: page },
+    {
+      method: 'POST',
+      path: 'roles/edit',
+      form: {
+        fields: { op: 16, name: 256, members: 4096, host: 512, port: 16, url: 4096, roles: 4096 },
+        maxBytes: 16 * 1024,
+      },
+      handle: async (r) => {
+        const c = editCommand(r);
+        if (c === undefined) {
+          return {
+            kind: 'redirect',
+            to: '/console/roles#edit',
+            flash: { kind: 'error', text: r.t('badRequest') },
+          };
+        }
+        const out = await r.run(c.command, c.params);
+        const lines = out.ok && out.result.output.kind === 'message' ? out.result.output.lines : [];
+        return afterCommand(
+          out,
+          '/console/roles#edit',
+          r.t('accessChanged', { detail: lines.join(' ') }),
+        );
+      },
+    },
+  ];
 }
