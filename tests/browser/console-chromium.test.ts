@@ -241,7 +241,7 @@ test('English, 1280×800: one-time password, forced change, users, lock and rele
     // Key servers: enable the kmip type with the test CA, add PyKMIP as primary.
     await page.getByRole('link', { name: 'Key servers' }).click();
     await page.getByLabel('Type', { exact: true }).selectOption('kmip');
-    await page.getByLabel('Action').selectOption('enable');
+    await page.getByLabel('Action', { exact: true }).selectOption('enable');
     await page.getByLabel('CA certificate (PEM)').fill(readFileSync(pki.caCert, 'utf8'));
     await Promise.all([
       page.waitForLoadState('load'),
@@ -391,7 +391,7 @@ test('English, 1280×800: the failed sign-ons in the access logs, with the chart
     ]);
     const effective = page.locator('table', { hasText: 'Path (through role sets)' }).first();
     assert.match((await effective.textContent()) ?? '', /staff/);
-    await page.getByLabel('URL').fill('https://app.example.com/reports/2025');
+    await page.getByLabel('URL', { exact: true }).fill('https://app.example.com/reports/2025');
     await Promise.all([
       page.waitForURL(/url=/),
       page.getByRole('button', { name: 'Show' }).nth(1).click(),

@@ -308,7 +308,7 @@ export const TEXTS = {
   keyServerChanged: { ja: '鍵サーバを変更しました。', en: 'Key server changed.' },
   keyServerRemoved: { ja: '鍵サーバを削除しました。', en: 'Key server removed.' },
   systemCertificate: { ja: 'システム証明書', en: 'System certificate' },
-  systemCertAction: { ja: '操作', en: 'Action' },
+  systemCertAction: { ja: '証明書の操作', en: 'Certificate action' },
   systemCertExport: { ja: '証明書を表示 (PEM)', en: 'Show the certificate (PEM)' },
   systemCertRequest: {
     ja: '新しい鍵で証明書要求 (CSR) を作成',
