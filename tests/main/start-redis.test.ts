@@ -1,6 +1,7 @@
 // sekisho start with sessions in Redis (sessions.store: redis): a sign-on's session is in Redis,
 // the server reports where; Redis down → the sign-on page fails closed with a clear page;
-// Redis back → it works again (the sessions it lost are gone: sign on again).
+// Redis back → it works again (the sessions it lost are gone: sign on again). A cluster node
+// started while its Redis is down starts anyway, fails closed, and works once Redis is back.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -113,4 +114,47 @@ test('sessions in Redis: stored there, fail closed while Redis is down, recover 
   assert.match(back.body, /name="password"/);
   const again = await get(origin, { authorization: basic });
   assert.equal(again.status, 303);
+});
+
+test('a cluster node started while its Redis is down starts, fails closed, and works once Redis is back', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sekisho-start-redis-down-'));
+  let node: StartedSekisho | undefined;
+  try {
+    const init = await runSekisho(['init', '--data-dir', dir]);
+    assert.equal(init.code, 0, init.stderr);
+    const password = /password ([A-Za-z0-9_-]{20})/.exec(init.stdout)?.[1];
+    assert.ok(password);
+    ca = readFileSync(path.join(dir, 'pki', 'ca.crt'), 'utf8');
+    writeFileSync(
+      path.join(dir, 'sekisho.json'),
+      JSON.stringify({
+        cluster: {
+          enabled: true,
+          'redis-url': `redis://127.0.0.1:${String(redis.port)}/0`,
+          'redis-prefix': 'down-at-start:',
+          'node-name': 'late',
+        },
+      }),
+    );
+    await redis.halt();
+    node = await startSekisho(dir);
+    assert.match(
+      node.output(),
+      /the cluster's Redis \(redis:\/\/127\.0\.0\.1:\d+\/0.*\) does not answer.*starting anyway, failing closed until it does/,
+    );
+    const basic = 'Basic ' + Buffer.from(`admin:${password}`).toString('base64');
+    const down = await get(node.origin, { authorization: basic });
+    assert.equal(down.status, 503, down.body);
+
+    await redis.restart();
+    let back = await get(node.origin, { authorization: basic });
+    for (let i = 0; i < 100 && back.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = await get(node.origin, { authorization: basic });
+    }
+    assert.equal(back.status, 303, back.body);
+  } finally {
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
