@@ -113,7 +113,11 @@ export async function business(
       throw e;
     }
   };
-  const sessionStore = openSessionStore(config, services, cluster);
+  // A session this process ends (an idle timeout found here) is forgotten by its server at once.
+  const holder: { server?: BusinessServer } = {};
+  const sessionStore = openSessionStore(config, services, cluster, (id) => {
+    holder.server?.forgetSession(id);
+  });
   const closeLogs = async (): Promise<void> => {
     await logs.close();
     await sessionStore.close();
@@ -152,6 +156,7 @@ export async function business(
     log: write,
     logRepository: write,
   });
+  holder.server = server;
 
   if (cluster !== undefined) listenToCluster(cluster, server, services.serviceId, systemLog);
 

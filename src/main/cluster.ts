@@ -181,7 +181,10 @@ export function listenToCluster(
   });
 }
 
-/** A session store that tells the other nodes about every session it removes. */
+/**
+ * A session store that tells `publish` about every session it removes: this process's
+ * business server, and on a cluster the other nodes (src/main/session-store.ts).
+ */
 export class PublishingSessionStore implements SessionStore {
   readonly #inner: SessionStore;
   readonly #publish: (m: Invalidation) => Promise<void>;

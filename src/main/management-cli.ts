@@ -10,7 +10,6 @@ import path from 'node:path';
 import { DEFAULT_MAX_VALUE, UsageError, type ParsedArgs } from '../cli/args.ts';
 import type { CommandEntry } from '../cli/main.ts';
 import type { CliIo } from '../cli/io.ts';
-import { ConfigError } from '../config/index.ts';
 import { langFromEnv } from '../events/index.ts';
 import { MANAGEMENT_COMMANDS, type ManagementCommand } from '../management/commands.ts';
 import type { CommandOutput, CommandResult } from '../management/output.ts';
@@ -23,20 +22,6 @@ import { openServices, repositoryAdapters } from './services.ts';
 import { openCluster } from './cluster.ts';
 import { openSettings } from './settings.ts';
 import { CONFIG_FILE } from './start-spec.ts';
-
-/**
- * The access-log directory as `sekisho start` places it (DATA_DIR/sekisho.json's
- * `logs.directory`, default `logs`); undefined when the configuration cannot be read (the log
- * commands then say so; the others do not need it).
- */
-function accessLogDirOf(dataDir: string): string | undefined {
-  try {
-    return path.resolve(dataDir, loadStartConfig(dataDir, undefined).config.logs.directory);
-  } catch (e) {
-    if (e instanceof ConfigError) return undefined;
-    throw e;
-  }
-}
 
 /** Options every management command accepts on the command line. */
 const DATA_DIR_OPTION = 'data-dir';
@@ -179,7 +164,8 @@ async function execute(
     const local = async (): Promise<CommandResult> => {
       // On a cluster the service ID and the lockout state are in Redis, and the other nodes
       // hear what this command changes (docs/cluster.md).
-      const config = loadStartConfig(dataDir, undefined).config;
+      // Read once: the repository, the cluster, the log directory and the settings file.
+      const { config, file } = loadStartConfig(dataDir, undefined);
       const cluster = openCluster(config, (message) => {
         io.stderr(`sekisho ${name}: could not tell the other nodes: ${message}\n`);
       });
@@ -194,10 +180,10 @@ async function execute(
         const result = await runCommand(command, args, {
           services: {
             ...services,
-            accessLogDir: accessLogDirOf(dataDir),
+            accessLogDir: path.resolve(dataDir, config.logs.directory),
             // No server runs: chssoconfig changes the file, in force at the next start.
             settings: openSettings({
-              file: loadStartConfig(dataDir, undefined).file ?? path.join(dataDir, CONFIG_FILE),
+              file: file ?? path.join(dataDir, CONFIG_FILE),
               started: undefined,
             }),
           },

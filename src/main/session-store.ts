@@ -3,8 +3,10 @@
  * (one node, the default) or Redis/Valkey (`sessions.store: redis`, shared by every node that
  * points at it). The Redis client fails fast: with the offline queue off, an operation while
  * Redis is unreachable rejects at once (fail closed) instead of waiting in the client. On a
- * cluster (`cluster.enabled`) the sessions are in the cluster's Redis, and every session this
- * node removes is announced to the other nodes (docs/cluster.md).
+ * cluster (`cluster.enabled`) the sessions are in the cluster's Redis. Whatever the store,
+ * every session it removes (sign-off, forced sign-on, forced sign-off, idle timeout, expiry)
+ * is told to `onEnded` at once — this process's business server forgets it — and on a cluster
+ * announced to the other nodes (docs/cluster.md).
  */
 import { Redis } from 'iovalkey';
 import type { SekishoConfig } from '../config/index.ts';
@@ -25,13 +27,26 @@ export function openSessionStore(
   config: SekishoConfig,
   services: OpenServices,
   cluster?: OpenCluster,
+  onEnded?: (sessionId: string) => void,
+): OpenSessionStore {
+  const opened = openStore(config, services, cluster);
+  return {
+    ...opened,
+    store: new PublishingSessionStore(opened.store, async (m) => {
+      if (m.kind === 'session') onEnded?.(m.id);
+      await cluster?.publish(m);
+    }),
+  };
+}
+
+function openStore(
+  config: SekishoConfig,
+  services: OpenServices,
+  cluster: OpenCluster | undefined,
 ): OpenSessionStore {
   if (cluster !== undefined) {
     return {
-      store: new PublishingSessionStore(
-        new RedisSessionStore(cluster.client, { prefix: cluster.prefix }),
-        (m) => cluster.publish(m),
-      ),
+      store: new RedisSessionStore(cluster.client, { prefix: cluster.prefix }),
       where: cluster.where,
       // The cluster's connections are closed by whoever opened them.
       close: () => Promise.resolve(),

@@ -99,7 +99,11 @@ export function openSso(w: SsoWiring): SsoRoles {
       forcedSignOn: c.sessions['forced-sign-on'],
     });
   let sessionsPolicy = sessionsPolicyOf(config);
-  const sessionStore = openSessionStore(config, services, w.cluster);
+  // A session that ends (however it ends) is forgotten by this process's business server at
+  // once, not after its cache.
+  const sessionStore = openSessionStore(config, services, w.cluster, (id) => {
+    holder.business?.forgetSession(id);
+  });
   const sessions = sessionManagement
     ? new SessionManager({
         ...(w.now === undefined ? {} : { now: w.now }),
@@ -177,32 +181,12 @@ export function openSso(w: SsoWiring): SsoRoles {
     sessionManagement,
   });
 
-  // Session management as the sign-on pages use it: the sessions a sign-off or a forced
-  // sign-on ends are forgotten by this process's business server at once, not after its cache.
-  const pageSessions: SsoAppOptions['sessions'] =
-    sessions === undefined
-      ? undefined
-      : {
-          validate: (id, uid, client) => sessions.validate(id, uid, client),
-          signOff: async (id, origin) => {
-            const gone = await sessions.signOff(id, origin);
-            if (gone !== undefined) holder.business?.forgetSession(gone.id);
-            return gone;
-          },
-          confirmForcedSignOn: async (pendingId, origin) => {
-            const done = await sessions.confirmForcedSignOn(pendingId, origin);
-            if (done.ok) for (const s of done.replaced) holder.business?.forgetSession(s.id);
-            return done;
-          },
-          cancelForcedSignOn: (pendingId, origin) => sessions.cancelForcedSignOn(pendingId, origin),
-        };
-
   const app: SsoAppOptions = {
     authentication,
     keys: currentKeys,
     previousKeys,
     refreshKeys: () => serviceId.refresh(),
-    sessions: pageSessions,
+    sessions,
     registeredSite: async (url) => siteForUrl(await services.accessControl.sites(), url)?.host,
     causeNotification: r['cause-notification'],
     describeCertificate,
@@ -246,7 +230,6 @@ export function openSso(w: SsoWiring): SsoRoles {
         throw new UsageError('session management is off (sessions.enabled is false)');
       }
       const ended = await sessions.forcedSignOff(target);
-      for (const s of ended) business.forgetSession(s.id);
       return ended.map((s) => ({ id: s.id, uid: s.uid, client: s.client }));
     },
     updateAccessControl: (client) => business.updateAccessControl(client),

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'iovalkey';
 import { freePort } from './ports.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -152,4 +153,42 @@ export async function startRedis(): Promise<RedisServer> {
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`redis-server did not start:\n${out.log}`);
+}
+
+/**
+ * The clients of one test file: each connected, rejecting at once while Redis is unreachable
+ * (no offline queue, no command retried) and reconnecting by itself every 20 ms — what the
+ * fail-closed tests need. Its `error` events (refused reconnections) are ignored: the rejected
+ * calls are what the tests look at. `disconnectAll()` in `after`.
+ */
+export function redisClients(): {
+  connect(to: RedisServer): Promise<Redis>;
+  disconnectAll(): void;
+} {
+  const clients: Redis[] = [];
+  return {
+    async connect(to) {
+      const c = new Redis({
+        host: to.host,
+        port: to.port,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 20,
+      });
+      c.on('error', () => undefined);
+      clients.push(c);
+      await c.connect();
+      return c;
+    },
+    disconnectAll() {
+      for (const c of clients.splice(0)) c.disconnect();
+    },
+  };
+}
+
+/** Key prefixes no other test of the file uses: `name-1:`, `name-2:`, … */
+export function prefixes(name: string): () => string {
+  let n = 0;
+  return () => `${name}-${String(++n)}:`;
 }

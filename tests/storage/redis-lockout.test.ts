@@ -13,47 +13,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Redis } from 'iovalkey';
+import type { Redis } from 'iovalkey';
 import { lockoutPolicy, onPasswordFailure, type LockoutState } from '../../src/sso/core/lockout.ts';
 import { newSsoUser, userDn } from '../../src/sso/core/user.ts';
 import { MemoryUserRepository } from '../../src/sso/ports/memory-user-repository.ts';
 import { RedisLockoutUserRepository } from '../../src/storage/redis/lockout-user-repository.ts';
 import { openDatabase } from '../../src/storage/sqlite/database.ts';
 import { SqliteUserRepository } from '../../src/storage/sqlite/user-store.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { prefixes, redisClients, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { describeUserRepositoryContract } from '../sso/core/user-repository-contract.ts';
 
 let server: RedisServer;
-const clients: Redis[] = [];
+const clients = redisClients();
 const dirs: string[] = [];
-const ignore = (): void => undefined;
 
 before(async () => {
   server = await startRedis();
 });
 after(async () => {
-  for (const c of clients) c.disconnect();
+  clients.disconnectAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   await server.stop();
 });
 
-async function connect(to: RedisServer = server): Promise<Redis> {
-  const c = new Redis({
-    host: to.host,
-    port: to.port,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => 20,
-  });
-  c.on('error', ignore);
-  clients.push(c);
-  await c.connect();
-  return c;
+function connect(to: RedisServer = server): Promise<Redis> {
+  return clients.connect(to);
 }
 
-let prefixes = 0;
-const freshPrefix = (): string => `sekisho-lockout-${++prefixes}:`;
+const freshPrefix = prefixes('sekisho-lockout');
 const T0 = new Date('2030-01-01T00:00:00Z');
 
 describeUserRepositoryContract('redis lockout over memory', async () => ({

@@ -7,43 +7,30 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'iovalkey';
+import type { Redis } from 'iovalkey';
 import { RedisServiceIdStore } from '../../src/storage/redis/service-id-store.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { prefixes, redisClients, startRedis, type RedisServer } from '../helpers/redis.ts';
 import {
   describeServiceIdStoreContract,
   wrappedValue,
 } from '../sso/core/service-id-store-contract.ts';
 
 let server: RedisServer;
-const clients: Redis[] = [];
-const ignore = (): void => undefined;
+const clients = redisClients();
 
 before(async () => {
   server = await startRedis();
 });
 after(async () => {
-  for (const c of clients) c.disconnect();
+  clients.disconnectAll();
   await server.stop();
 });
 
-async function connect(to: RedisServer = server): Promise<Redis> {
-  const c = new Redis({
-    host: to.host,
-    port: to.port,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => 20,
-  });
-  c.on('error', ignore);
-  clients.push(c);
-  await c.connect();
-  return c;
+function connect(to: RedisServer = server): Promise<Redis> {
+  return clients.connect(to);
 }
 
-let prefixes = 0;
-const freshPrefix = (): string => `sekisho-sid-${++prefixes}:`;
+const freshPrefix = prefixes('sekisho-sid');
 
 describeServiceIdStoreContract('redis', async () => {
   const prefix = freshPrefix();

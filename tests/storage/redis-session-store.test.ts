@@ -8,43 +8,28 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 
-import { Redis } from 'iovalkey';
+import type { Redis } from 'iovalkey';
 import { newSessionId } from '../../src/sso/core/session.ts';
 import { RedisSessionStore } from '../../src/storage/redis/session-store.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { prefixes, redisClients, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { T0, describeSessionStoreContract, sessionOf } from '../sso/core/session-store-contract.ts';
 
 let server: RedisServer;
-const clients: Redis[] = [];
-/** The client's 'error' events (refused reconnections): the rejected calls are what count. */
-const ignore = (): void => undefined;
+const clients = redisClients();
 
 before(async () => {
   server = await startRedis();
 });
 after(async () => {
-  for (const c of clients) c.disconnect();
+  clients.disconnectAll();
   await server.stop();
 });
 
-/** A connected client that rejects at once while Redis is unreachable and reconnects itself. */
-async function connect(to: RedisServer = server): Promise<Redis> {
-  const c = new Redis({
-    host: to.host,
-    port: to.port,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => 20,
-  });
-  c.on('error', ignore);
-  clients.push(c);
-  await c.connect();
-  return c;
+function connect(to: RedisServer = server): Promise<Redis> {
+  return clients.connect(to);
 }
 
-let prefixes = 0;
-const freshPrefix = (): string => `sekisho-test-${++prefixes}:`;
+const freshPrefix = prefixes('sekisho-test');
 
 describeSessionStoreContract('redis', async () => {
   const client = await connect();

@@ -4,6 +4,7 @@
  * operator's language, and the fix (`cheventlog -fix`).
  */
 import { formatDateTime } from '../format.ts';
+import { dataTable } from '../table.ts';
 import { html, type SafeHtml } from '../html.ts';
 import {
   afterCommand,
@@ -112,54 +113,39 @@ async function listPage(r: ConsoleRequest): Promise<ConsoleResponse> {
         /></label>
         <button type="submit">${r.t('filter')}</button>
       </form>
-      <div class="table-wrap">
-        <table>
-          <caption class="sr-only">
-            ${r.t('eventsTitle')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${r.t('sequenceNumber')}</th>
-              <th scope="col">${r.t('lastTime')}</th>
-              <th scope="col">${r.t('object')}</th>
-              <th scope="col">${r.t('status')}</th>
-              <th scope="col">${r.t('fixed')}</th>
-              <th scope="col">${r.t('eventId')}</th>
-              <th scope="col">${r.t('errorCode')}</th>
-              <th scope="col">${r.t('description')}</th>
-              <th scope="col"><span class="sr-only">${r.t('actions')}</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              rows.length === 0
-                ? html`<tr>
-                    <td colspan="9">${r.t('noEvents')}</td>
-                  </tr>`
-                : rows.map(
-                    (e) =>
-                      html`<tr>
-                        <td>
-                          <a href="/console/event?seq=${e.sequence_number}">${e.sequence_number}</a>
-                        </td>
-                        <td>${listTime(r, e.last_timestamp)}</td>
-                        <td>${e.object_type} ${e.object_name}</td>
-                        <td>
-                          ${html`<span class="badge ${e.status === 'alert' ? 'alert' : 'neutral'}">${e.status}</span>`}
-                        </td>
-                        <td>${e.fixed === 'yes' ? r.t('yes') : r.t('no')}</td>
-                        <td>${e.event_id}</td>
-                        <td>${e.error_code}</td>
-                        <td>${e.description}</td>
-                        <td>
-                          ${e.fixed === 'yes' ? '' : fixForm(r, e.sequence_number, '/console/events')}
-                        </td>
-                      </tr>`,
-                  )
-            }
-          </tbody>
-        </table>
-      </div>`,
+      ${dataTable({
+        caption: r.t('eventsTitle'),
+        headers: [
+          r.t('sequenceNumber'),
+          r.t('lastTime'),
+          r.t('object'),
+          r.t('status'),
+          r.t('fixed'),
+          r.t('eventId'),
+          r.t('errorCode'),
+          r.t('description'),
+        ],
+        actions: r.t('actions'),
+        rows: rows.map(
+          (e) =>
+            html`<tr>
+              <td>
+                <a href="/console/event?seq=${e.sequence_number}">${e.sequence_number}</a>
+              </td>
+              <td>${listTime(r, e.last_timestamp)}</td>
+              <td>${e.object_type} ${e.object_name}</td>
+              <td>
+                ${html`<span class="badge ${e.status === 'alert' ? 'alert' : 'neutral'}">${e.status}</span>`}
+              </td>
+              <td>${e.fixed === 'yes' ? r.t('yes') : r.t('no')}</td>
+              <td>${e.event_id}</td>
+              <td>${e.error_code}</td>
+              <td>${e.description}</td>
+              <td>${e.fixed === 'yes' ? '' : fixForm(r, e.sequence_number, '/console/events')}</td>
+            </tr>`,
+        ),
+        empty: r.t('noEvents'),
+      })}`,
   };
 }
 

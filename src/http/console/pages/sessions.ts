@@ -4,6 +4,7 @@
  * lssession, ssosignoff.
  */
 import { formatDateTime, formatDuration } from '../format.ts';
+import { dataTable } from '../table.ts';
 import { html } from '../html.ts';
 import {
   afterCommand,
@@ -51,65 +52,53 @@ async function listPage(r: ConsoleRequest): Promise<ConsoleResponse> {
         <label for="u">${r.t('uid')}<input id="u" name="u" value="${u}" type="search" /></label>
         <button type="submit">${r.t('search')}</button>
       </form>
-      <div class="table-wrap" data-times>
-        <table>
-          <caption class="sr-only">
-            ${r.t('sessionsTitle')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${r.t('uid')}</th>
-              <th scope="col">${r.t('client')}</th>
-              <th scope="col">${r.t('signedOnAt')}</th>
-              <th scope="col">${r.t('age')}</th>
-              <th scope="col">${r.t('idle')}</th>
-              <th scope="col">${r.t('state')}</th>
-              <th scope="col"><span class="sr-only">${r.t('actions')}</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              rows.length === 0
-                ? html`<tr>
-                    <td colspan="7">${r.t('noSessions')}</td>
-                  </tr>`
-                : rows.map(
-                    (s) =>
-                      html`<tr>
-                        <td>
-                          <a href="/console/user?uid=${encodeURIComponent(s.uid)}">${s.uid}</a>
-                        </td>
-                        <td>${s.client ?? '—'}</td>
-                        <td>${formatDateTime(s.created, r.tz, r.lang)}</td>
-                        <td class="num">${formatDuration(s.age_seconds, r.lang)}</td>
-                        <td class="num">${formatDuration(s.idle_seconds, r.lang)}</td>
-                        <td>${s.state === 'active' ? r.t('stateActive') : r.t('statePending')}</td>
-                        <td>
-                          <form method="post" action="/console/sessions/signoff" class="inline">
-                            ${csrf}<input type="hidden" name="sid" value="${s.session_id}" /><button
-                              type="submit"
-                              class="secondary"
-                              aria-label="${r.t('signOffSessionOf', { uid: s.uid })}"
-                            >
-                              ${r.t('signOffSession')}
-                            </button>
-                          </form>
-                          <form method="post" action="/console/sessions/signoff" class="inline">
-                            ${csrf}<input type="hidden" name="uid" value="${s.uid}" /><button
-                              type="submit"
-                              class="secondary"
-                              aria-label="${r.t('signOffUserNamed', { uid: s.uid })}"
-                            >
-                              ${r.t('signOffUser')}
-                            </button>
-                          </form>
-                        </td>
-                      </tr>`,
-                  )
-            }
-          </tbody>
-        </table>
-      </div>
+      ${dataTable({
+        caption: r.t('sessionsTitle'),
+        headers: [
+          r.t('uid'),
+          r.t('client'),
+          r.t('signedOnAt'),
+          r.t('age'),
+          r.t('idle'),
+          r.t('state'),
+        ],
+        actions: r.t('actions'),
+        rows: rows.map(
+          (s) =>
+            html`<tr>
+              <td>
+                <a href="/console/user?uid=${encodeURIComponent(s.uid)}">${s.uid}</a>
+              </td>
+              <td>${s.client ?? '—'}</td>
+              <td>${formatDateTime(s.created, r.tz, r.lang)}</td>
+              <td class="num">${formatDuration(s.age_seconds, r.lang)}</td>
+              <td class="num">${formatDuration(s.idle_seconds, r.lang)}</td>
+              <td>${s.state === 'active' ? r.t('stateActive') : r.t('statePending')}</td>
+              <td>
+                <form method="post" action="/console/sessions/signoff" class="inline">
+                  ${csrf}<input type="hidden" name="sid" value="${s.session_id}" /><button
+                    type="submit"
+                    class="secondary"
+                    aria-label="${r.t('signOffSessionOf', { uid: s.uid })}"
+                  >
+                    ${r.t('signOffSession')}
+                  </button>
+                </form>
+                <form method="post" action="/console/sessions/signoff" class="inline">
+                  ${csrf}<input type="hidden" name="uid" value="${s.uid}" /><button
+                    type="submit"
+                    class="secondary"
+                    aria-label="${r.t('signOffUserNamed', { uid: s.uid })}"
+                  >
+                    ${r.t('signOffUser')}
+                  </button>
+                </form>
+              </td>
+            </tr>`,
+        ),
+        empty: r.t('noSessions'),
+        times: true,
+      })}
       <nav class="pager" aria-label="${r.t('pages')}">
         ${cursor === undefined || cursor === '' ? '' : html`<a href="/console/sessions">${r.t('firstPage')}</a>`}${next === undefined ? '' : html`<a href="/console/sessions?cursor=${encodeURIComponent(next)}" rel="next">${r.t('nextPage')}</a>`}
       </nav>`,

@@ -6,6 +6,7 @@
  */
 import { SSO_AUTH_TYPES } from '../../../sso/core/user.ts';
 import { formatDateTime, parseLocalDateTime, toLocalDateTime } from '../format.ts';
+import { dataTable } from '../table.ts';
 import { html, type HtmlValue, type SafeHtml } from '../html.ts';
 import type { TextId } from '../i18n.ts';
 import {
@@ -210,40 +211,21 @@ async function listPage(r: ConsoleRequest): Promise<ConsoleResponse> {
         ><a href="/console/users/import">${r.t('importLdif')}</a
         ><a href="/console/users/export">${r.t('exportLdif')}</a>
       </div>
-      <div class="table-wrap">
-        <table>
-          <caption class="sr-only">
-            ${r.t('usersTitle')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${r.t('uid')}</th>
-              <th scope="col">${r.t('attrCn')}</th>
-              <th scope="col">${r.t('status')}</th>
-              <th scope="col">${r.t('failureCount')}</th>
-              <th scope="col">${r.t('attrRoles')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              users.length === 0
-                ? html`<tr>
-                    <td colspan="5">${r.t('noUsers')}</td>
-                  </tr>`
-                : users.map(
-                    (u) =>
-                      html`<tr>
-                        <td><a href="${userUrl(u.uid)}">${u.uid}</a></td>
-                        <td>${u.cn}</td>
-                        <td>${statusBadge(r, u.status)}</td>
-                        <td class="num">${u.failure_count}</td>
-                        <td>${u.roles}</td>
-                      </tr>`,
-                  )
-            }
-          </tbody>
-        </table>
-      </div>
+      ${dataTable({
+        caption: r.t('usersTitle'),
+        headers: [r.t('uid'), r.t('attrCn'), r.t('status'), r.t('failureCount'), r.t('attrRoles')],
+        rows: users.map(
+          (u) =>
+            html`<tr>
+              <td><a href="${userUrl(u.uid)}">${u.uid}</a></td>
+              <td>${u.cn}</td>
+              <td>${statusBadge(r, u.status)}</td>
+              <td class="num">${u.failure_count}</td>
+              <td>${u.roles}</td>
+            </tr>`,
+        ),
+        empty: r.t('noUsers'),
+      })}
       <nav class="pager" aria-label="${r.t('pages')}">
         ${cursor === undefined || cursor === '' ? '' : html`<a href="${qs(undefined)}">${r.t('firstPage')}</a>`}${next === undefined ? '' : html`<a href="${qs(next)}" rel="next">${r.t('nextPage')}</a>`}
       </nav>`,
