@@ -42,7 +42,7 @@ import type { ManagementCommand } from './commands.ts';
 import type { CommandContext } from './context.ts';
 import { str } from './options.ts';
 import type { CommandResult } from './output.ts';
-import { escapeDnValue } from './ssouser-commands.ts';
+import { escapeDnValue } from '../sso/ldif/index.ts';
 
 /** Where new roles, role sets and sites go (the neutral Sekisho tree of the fixtures). */
 export const ACCESS_BASE = 'dc=sekisho,dc=local';

@@ -36,6 +36,7 @@ import { SSOUSER_COMMANDS } from './ssouser-commands.ts';
 import { ACCESS_COMMANDS } from './access-commands.ts';
 import { ACCESS_EDIT_COMMANDS } from './access-edit-commands.ts';
 import { SETTINGS_COMMANDS } from './settings-commands.ts';
+import { LIST_OPTIONS, has, str } from './options.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
@@ -46,17 +47,6 @@ export interface ManagementCommand {
   readonly fileMode?: (args: ParsedArgs) => 'read' | 'write' | undefined;
   run(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult>;
 }
-
-const str = (a: ParsedArgs, name: string): string | undefined => {
-  const v = a.options.get(name);
-  return typeof v === 'string' ? v : undefined;
-};
-const has = (a: ParsedArgs, name: string): boolean => a.options.get(name) === true;
-
-const listOptions = {
-  delim: { kind: 'string', arg: 'C', help: 'separate columns with the character C' },
-  nohdr: { kind: 'boolean', help: 'omit the header line' },
-} as const;
 
 function delimOf(a: ParsedArgs): string | undefined {
   const d = str(a, 'delim');
@@ -195,7 +185,7 @@ function typeCommands(type: KeyServerType): Record<string, ManagementCommand> {
   };
   const ls: ManagementCommand = {
     summary: `show the ${type} key-server type`,
-    spec: { options: { delim: listOptions.delim } },
+    spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       const c = services.manager.typeConfig(type);
       const pairs: [string, string][] = [['status', services.manager.typeStatus(type)]];
@@ -312,7 +302,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lskeyserver: {
     summary: 'list key servers, or show one in detail',
-    spec: { options: listOptions, positionals: { names: ['[ID|NAME]'], min: 0, max: 1 } },
+    spec: { options: LIST_OPTIONS, positionals: { names: ['[ID|NAME]'], min: 0, max: 1 } },
     run: (a, { services }) => {
       delimOf(a);
       const target = a.positionals[0];
@@ -349,7 +339,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   testkeyserver: {
     summary: 'validate a key server from every node now',
-    spec: { options: listOptions, positionals: keyServerTarget },
+    spec: { options: LIST_OPTIONS, positionals: keyServerTarget },
     run: async (a, { services }) => {
       delimOf(a);
       const s = await services.manager.test(a.positionals[0]!);
@@ -371,7 +361,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
     summary: 'list the event log, or show one event in detail',
     spec: {
       options: {
-        ...listOptions,
+        ...LIST_OPTIONS,
         alert: { kind: 'string', arg: 'yes|no', help: 'only (yes) or no (no) alerts' },
         message: { kind: 'string', arg: 'yes|no', help: 'only or no messages' },
         monitoring: { kind: 'string', arg: 'yes|no', help: 'only or no monitoring events' },
@@ -473,7 +463,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lssystemcert: {
     summary: 'show the system certificate (the TLS client identity towards key servers)',
-    spec: { options: { delim: listOptions.delim } },
+    spec: { options: { delim: LIST_OPTIONS.delim } },
     run: async (a, { services }) => {
       delimOf(a);
       const c = await ensureSystemCertificate(services.manager.store);
@@ -581,7 +571,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lsencryption: {
     summary: 'show where the key-encryption key lives',
-    spec: { options: { delim: listOptions.delim } },
+    spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       delimOf(a);
       const enc = services.manager.store.getEncryption();
@@ -604,7 +594,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lsnode: {
     summary: 'list the nodes and their service addresses',
-    spec: { options: listOptions },
+    spec: { options: LIST_OPTIONS },
     run: (a, { services }) => {
       delimOf(a);
       const rows = services.manager.store
@@ -675,7 +665,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lssystem: {
     summary: 'show system settings',
-    spec: { options: { delim: listOptions.delim } },
+    spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       delimOf(a);
       const s = services.manager.store.getSettings();

@@ -9,15 +9,10 @@
  *
  * The user commands (lsssouser, mkssouser, chssouser, rmssouser) are in ./ssouser-commands.ts.
  */
-import { UsageError, type ParsedArgs } from '../cli/args.ts';
+import { UsageError } from '../cli/args.ts';
 import { isSessionId, type Session } from '../sso/core/session.ts';
 import type { ManagementCommand } from './commands.ts';
-
-const has = (a: ParsedArgs, name: string): boolean => a.options.get(name) === true;
-const str = (a: ParsedArgs, name: string): string | undefined => {
-  const v = a.options.get(name);
-  return typeof v === 'string' ? v : undefined;
-};
+import { has, str } from './options.ts';
 
 const SESSION_HEADERS = [
   'session_id',

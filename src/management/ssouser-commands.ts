@@ -32,15 +32,11 @@ import {
   type SsoAuthType,
   type SsoUser,
 } from '../sso/core/user.ts';
+import { escapeDnValue } from '../sso/ldif/index.ts';
 import type { UserChanges, UserRepository } from '../sso/ports/user-repository.ts';
 import type { ManagementCommand } from './commands.ts';
 import type { CommandContext } from './context.ts';
-
-const has = (a: ParsedArgs, name: string): boolean => a.options.get(name) === true;
-const str = (a: ParsedArgs, name: string): string | undefined => {
-  const v = a.options.get(name);
-  return typeof v === 'string' ? v : undefined;
-};
+import { LIST_OPTIONS, has, str } from './options.ts';
 
 /** Where users go when `mkssouser` gets no `-dn` and the server did not say (config default). */
 export const DEFAULT_USER_SEARCH_BASE = 'ou=users,dc=sekisho,dc=local';
@@ -212,14 +208,6 @@ function checked(user: SsoUser): SsoUser {
   return parsed;
 }
 
-/** An RDN attribute value escaped as RFC 4514 §2.4 requires. */
-export function escapeDnValue(v: string): string {
-  return v
-    .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
-    .replace(/^([ #])/, '\\$1')
-    .replace(/ $/, '\\ ');
-}
-
 function checkUid(uid: string): string {
   text('uid', uid);
   if (uid === '' || uid.includes(':') || uid.trim() !== uid)
@@ -320,10 +308,6 @@ function running(ctx: CommandContext): NonNullable<CommandContext['services']['s
 }
 
 const uidTarget = { names: ['UID'], min: 1, max: 1 } as const;
-const listOptions = {
-  delim: { kind: 'string', arg: 'C', help: 'separate columns with the character C' },
-  nohdr: { kind: 'boolean', help: 'omit the header line' },
-} as const;
 
 export const SSOUSER_COMMANDS: Record<string, ManagementCommand> = {
   lsssouser: {
@@ -331,7 +315,7 @@ export const SSOUSER_COMMANDS: Record<string, ManagementCommand> = {
       'list SSO users with their lockout state (all, or a page by uid/cn prefix), or show one user',
     spec: {
       options: {
-        ...listOptions,
+        ...LIST_OPTIONS,
         prefix: {
           kind: 'string',
           arg: 'TEXT',

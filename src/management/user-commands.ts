@@ -13,7 +13,7 @@
  * record number and DN. Export writes parents before children, so its output imports into an
  * empty store (and into LDAP).
  */
-import { UsageError, type ParsedArgs } from '../cli/args.ts';
+import { UsageError } from '../cli/args.ts';
 import {
   accessEntryAttributes,
   dnDepth,
@@ -42,11 +42,7 @@ import type { UserChanges, UserRepository } from '../sso/ports/user-repository.t
 import type { ManagementCommand } from './commands.ts';
 import type { ManagementServices } from './context.ts';
 import type { CommandResult } from './output.ts';
-
-const str = (a: ParsedArgs, name: string): string | undefined => {
-  const v = a.options.get(name);
-  return typeof v === 'string' ? v : undefined;
-};
+import { str } from './options.ts';
 
 /** DNs are compared case-insensitively, as the repositories do. */
 const key = (dn: string): string => dn.toLowerCase();
