@@ -43,7 +43,11 @@ const layers = [
   },
   // The Redis/Valkey adapter: the one storage folder that may use a client package. The longest
   // matching `from` wins (tools/eslint/boundaries.js), so this entry overrides src/storage.
-  { from: 'src/storage/redis', allow: ['src/sso/core', 'src/sso/ports'], packages: ['iovalkey'] },
+  {
+    from: 'src/storage/redis',
+    allow: ['src/events', 'src/keyservers', 'src/sso/core', 'src/sso/ports'],
+    packages: ['iovalkey'],
+  },
   // The LDAP adapters (OpenLDAP, Active Directory): the one storage folder that may use ldapts.
   { from: 'src/storage/ldap', allow: ['src/sso/core', 'src/sso/ports'], packages: ['ldapts'] },
   {

@@ -19,6 +19,9 @@ export const KEYSERVER_ERROR_CODES = {
   KEYSERVER_KEK_UNAVAILABLE: 'no key server could provide the key-encryption key',
   SYSTEMCERT_INVALID: 'the certificate or key is not valid for the system certificate',
   SYSTEMCERT_NO_REQUEST: 'no certificate request is outstanding',
+  KEYSERVER_CLUSTER_UNAVAILABLE:
+    'the shared key-server state of the cluster cannot be reached, or the change was not shared',
+  KEYSERVER_CLUSTER_BUSY: 'another node is changing the shared key-server state',
   NODE_NOT_FOUND: 'no node has that id or name',
   NODE_INVALID_ADDRESS: 'not a usable service address',
 } as const;

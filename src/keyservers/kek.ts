@@ -144,6 +144,28 @@ export class KekService {
     );
   }
 
+  /**
+   * Another node of a cluster changed where the KEK lives (`before` → `after`, the shared
+   * encryption state this node's mirror just took): re-reads the KEK from the key servers when
+   * it is another one now; when it went back to the local file, writes the KEK held in memory
+   * there (the same KEK the other node wrote to its own file).
+   * @throws KeyServerError KEYSERVER_KEK_UNAVAILABLE when no key server provides the new KEK.
+   */
+  async follow(before: EncryptionState, after: EncryptionState): Promise<void> {
+    const held = this.cached === undefined ? undefined : kcvOf(this.cached);
+    if (after.keyServerEnabled) {
+      if (held !== undefined && held === after.kcv) return;
+      if (before.keyServerEnabled && before.kcv === after.kcv && held !== undefined) return;
+      // What memory holds is not the KEK any more: never fall back to it.
+      this.cached = undefined;
+      await this.read();
+      return;
+    }
+    if (before.keyServerEnabled && this.cached !== undefined && held === before.kcv) {
+      this.writeLocalKek(this.cached);
+    }
+  }
+
   /** The KEK, from memory when already read. */
   async current(): Promise<Uint8Array> {
     return this.cached ?? (await this.read()).kek;

@@ -21,6 +21,7 @@ import { ensureSystemCertificate } from './system-cert.ts';
 import {
   KEY_SERVER_TYPES,
   MAX_KEY_SERVERS,
+  type ClusterNode,
   type KeyServer,
   type KeyServerType,
   type KeyServerTypeConfig,
@@ -37,6 +38,24 @@ export interface ManagerDeps {
   readonly kek: KekService;
   /** One validation of one key server from one node; replaceable in tests of the manager. */
   readonly validate?: (t: ValidationTarget) => Promise<NodeValidation>;
+  /**
+   * On a cluster (docs/cluster.md): the node this process is. Validations then run from this
+   * node only, and the results other nodes stored are kept beside this node's: a key server's
+   * status and its auto-fix follow every node's latest validation. Absent: this process
+   * validates from every node of its store (one machine).
+   */
+  readonly localNodeId?: string;
+  /**
+   * Runs a synchronous change of the store as one change of the shared state (on a cluster:
+   * under the cluster's write lock, after catching up; src/main/shared-keyservers.ts). Absent:
+   * the change runs at once.
+   */
+  readonly commit?: <T>(fn: () => T) => Promise<T>;
+  /**
+   * Asks the other nodes to validate key server `id` (every key server when undefined) from
+   * their own service addresses (a cluster's `validate` message); absent on one machine.
+   */
+  readonly askOtherNodes?: (id: number | undefined) => void;
 }
 
 export interface ValidationSummary {
@@ -246,31 +265,37 @@ export class KeyServerManager {
     const name = spec.name === undefined ? undefined : checkName(spec.name);
     const certPem =
       spec.sslcert === undefined ? undefined : checkCertificatePem(spec.sslcert, '-sslcert');
-    const created = this.deps.store.transaction(() => {
-      const all = this.list();
-      if (all.length >= MAX_KEY_SERVERS)
-        throw new KeyServerError(
-          'KEYSERVER_LIMIT',
-          `at most ${MAX_KEY_SERVERS} key servers can be defined`,
-        );
-      if (name !== undefined && all.some((k) => k.name === name))
-        throw new KeyServerError('KEYSERVER_NAME_IN_USE', `a key server is named ${name} already`);
-      const primaryNow = all.find((k) => k.primary);
-      if (spec.primary && primaryNow) {
-        throw new KeyServerError(
-          'KEYSERVER_PRIMARY_EXISTS',
-          `key server ${primaryNow.id} (${primaryNow.name}) is the primary; move it with chkeyserver -primary`,
-        );
-      }
-      return this.deps.store.insertKeyServer({
-        name,
-        ip,
-        port,
-        type: type.type,
-        primary: spec.primary ?? false,
-        certPem,
-      });
-    });
+    const created = await this.#commit(() =>
+      this.deps.store.transaction(() => {
+        const all = this.list();
+        if (all.length >= MAX_KEY_SERVERS)
+          throw new KeyServerError(
+            'KEYSERVER_LIMIT',
+            `at most ${MAX_KEY_SERVERS} key servers can be defined`,
+          );
+        if (name !== undefined && all.some((k) => k.name === name))
+          throw new KeyServerError(
+            'KEYSERVER_NAME_IN_USE',
+            `a key server is named ${name} already`,
+          );
+        const primaryNow = all.find((k) => k.primary);
+        if (spec.primary && primaryNow) {
+          throw new KeyServerError(
+            'KEYSERVER_PRIMARY_EXISTS',
+            `key server ${primaryNow.id} (${primaryNow.name}) is the primary; move it with chkeyserver -primary`,
+          );
+        }
+        return this.deps.store.insertKeyServer({
+          name,
+          ip,
+          port,
+          type: type.type,
+          primary: spec.primary ?? false,
+          certPem,
+        });
+      }),
+    );
+    this.deps.askOtherNodes?.(created.id);
     return this.validateOne(created);
   }
 
@@ -301,27 +326,33 @@ export class KeyServerManager {
         'give at least one of -ip, -port, -sslcert, -nosslcert, -name, -primary',
       );
     }
-    const updated = this.deps.store.transaction(() => {
-      if (name !== ks.name && this.list().some((k) => k.name === name)) {
-        throw new KeyServerError('KEYSERVER_NAME_IN_USE', `a key server is named ${name} already`);
-      }
-      if (change.primary) {
-        for (const other of this.list()) {
-          if (other.primary && other.id !== ks.id)
-            this.deps.store.updateKeyServer({ ...other, primary: false });
+    const updated = await this.#commit(() =>
+      this.deps.store.transaction(() => {
+        if (name !== ks.name && this.list().some((k) => k.name === name)) {
+          throw new KeyServerError(
+            'KEYSERVER_NAME_IN_USE',
+            `a key server is named ${name} already`,
+          );
         }
-      }
-      const next: KeyServer = {
-        ...ks,
-        ip,
-        port,
-        name,
-        certPem,
-        primary: change.primary ? true : ks.primary,
-      };
-      this.deps.store.updateKeyServer(next);
-      return this.deps.store.getKeyServer(ks.id)!;
-    });
+        if (change.primary) {
+          for (const other of this.list()) {
+            if (other.primary && other.id !== ks.id)
+              this.deps.store.updateKeyServer({ ...other, primary: false });
+          }
+        }
+        const next: KeyServer = {
+          ...ks,
+          ip,
+          port,
+          name,
+          certPem,
+          primary: change.primary ? true : ks.primary,
+        };
+        this.deps.store.updateKeyServer(next);
+        return this.deps.store.getKeyServer(ks.id)!;
+      }),
+    );
+    this.deps.askOtherNodes?.(updated.id);
     return this.validateOne(updated);
   }
 
@@ -352,14 +383,41 @@ export class KeyServerManager {
     return ks;
   }
 
-  /** testkeyserver: validates one key server from every node now. */
+  /**
+   * testkeyserver: validates one key server from every node now (on a cluster: from this node,
+   * and the other nodes are asked to validate from theirs).
+   */
   async test(idOrName: string): Promise<ValidationSummary> {
-    return this.validateOne(this.find(idOrName));
+    const ks = this.find(idOrName);
+    this.deps.askOtherNodes?.(ks.id);
+    return this.validateOne(ks);
   }
 
-  /** Validates every key server from every node (the periodic timer's work), concurrently. */
-  async validateAll(): Promise<ValidationSummary[]> {
+  /**
+   * Validates every key server from every node, concurrently. The periodic timer calls it with
+   * `everyNode` false: on a cluster each node's own timer validates from that node.
+   */
+  async validateAll(everyNode = true): Promise<ValidationSummary[]> {
+    if (everyNode) this.deps.askOtherNodes?.(undefined);
     return Promise.all(this.list().map((k) => this.validateOne(k)));
+  }
+
+  /** A cluster's `validate` message: validates from this node only, asking nobody else. */
+  async validateHere(id: number | undefined): Promise<ValidationSummary[]> {
+    const targets = this.list().filter((k) => id === undefined || k.id === id);
+    return Promise.all(targets.map((k) => this.validateOne(k)));
+  }
+
+  #commit<T>(fn: () => T): Promise<T> {
+    return this.deps.commit === undefined ? Promise.resolve(fn()) : this.deps.commit(fn);
+  }
+
+  /** The nodes validations run from: this node on a cluster, every node otherwise. */
+  #validatingNodes(): ClusterNode[] {
+    const nodes = this.deps.store.listNodes();
+    const me = this.deps.localNodeId;
+    if (me === undefined) return nodes;
+    return [nodes.find((n) => n.id === me) ?? { id: me, name: me, ipv4: 'any', ipv6: 'any' }];
   }
 
   private async targetsFor(ks: KeyServer): Promise<ValidationTarget[]> {
@@ -371,7 +429,7 @@ export class KeyServerManager {
       enc.keyServerEnabled && uid !== undefined && enc.kcv !== undefined
         ? { uid, kcv: enc.kcv }
         : undefined;
-    return this.deps.store.listNodes().map((node) => ({
+    return this.#validatingNodes().map((node) => ({
       keyServer: ks,
       typeConfig,
       node,
@@ -383,8 +441,13 @@ export class KeyServerManager {
 
   private async validateOne(ks: KeyServer): Promise<ValidationSummary> {
     const validate = this.deps.validate ?? validateKeyServer;
-    const nodes = new Map(this.deps.store.listNodes().map((n) => [n.id, n]));
     const results = await Promise.all((await this.targetsFor(ks)).map((t) => validate(t)));
+    return this.#commit(() => this.#record(ks, results));
+  }
+
+  /** Raises, auto-fixes and stores what a validation found (one change of the store). */
+  #record(ks: KeyServer, results: readonly NodeValidation[]): ValidationSummary {
+    const nodes = new Map(this.deps.store.listNodes().map((n) => [n.id, n]));
     const raised: EventRecord[] = [];
     let autoFixed: EventRecord[] = [];
     const objectId = String(ks.id);
@@ -403,15 +466,24 @@ export class KeyServerManager {
         }),
       );
     }
-    if (results.length > 0 && results.every((r) => r.outcome.ok)) {
+    const current = this.deps.store.getKeyServer(ks.id);
+    // On a cluster, every node's latest validation counts (of the nodes still defined).
+    const me = this.deps.localNodeId;
+    const latest =
+      me === undefined || current === undefined
+        ? results
+        : [
+            ...current.lastValidation.filter((r) => r.nodeId !== me && nodes.has(r.nodeId)),
+            ...results,
+          ].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+    if (latest.length > 0 && latest.every((r) => r.outcome.ok)) {
       autoFixed = this.deps.events.autoFix('keyserver', objectId);
     }
-    const current = this.deps.store.getKeyServer(ks.id);
     if (!current) return { keyServer: ks, results, raised, autoFixed };
-    const status = deriveStatus(results);
+    const status = deriveStatus(latest);
     const err = this.deps.events.highestPriorityUnfixed('keyserver', objectId);
     this.deps.store.transaction(() => {
-      this.deps.store.saveValidation(ks.id, results, status);
+      this.deps.store.saveValidation(ks.id, latest, status);
       const saved = this.deps.store.getKeyServer(ks.id)!;
       this.deps.store.updateKeyServer({ ...saved, errSeqNum: err?.sequenceNumber });
     });
@@ -435,7 +507,7 @@ export class KeyServerManager {
   /** A KMIP client to a key server from the first node (KEK operations). */
   async connect(ks: KeyServer): Promise<ReturnType<typeof clientFor>> {
     const systemCert = await ensureSystemCertificate(this.deps.store);
-    const node = this.deps.store.listNodes()[0];
+    const node = this.#validatingNodes()[0];
     const family = net.isIP(ks.ip) === 6 ? node?.ipv6 : node?.ipv4;
     return clientFor({
       keyServer: ks,
@@ -465,7 +537,7 @@ export class KeyServerManager {
       const minutes = this.deps.store.getSettings().validationIntervalMinutes;
       if (minutes <= 0 || this.periodicRun || Date.now() - last < minutes * minuteMs) return;
       last = Date.now();
-      this.periodicRun = this.validateAll()
+      this.periodicRun = this.validateAll(false)
         .then(
           (s) => options.onRun?.(s),
           (e: unknown) => options.onError?.(e),

@@ -64,3 +64,18 @@ export interface KeyServerStore {
   getSettings(): KeyServerSettings;
   putSettings(s: KeyServerSettings): void;
 }
+
+/**
+ * Everything of a {@link KeyServerStore} the nodes of a cluster share (docs/cluster.md): the
+ * key servers with every node's last validation, the type settings, the nodes and their service
+ * addresses, the system certificate, the encryption state and the settings.
+ */
+export interface KeyServerSnapshot {
+  readonly keyServers: readonly KeyServer[];
+  /** Only the types whose settings were ever stored (the others have their defaults). */
+  readonly types: readonly KeyServerTypeConfig[];
+  readonly nodes: readonly ClusterNode[];
+  readonly systemCertificate: SystemCertificate | undefined;
+  readonly encryption: EncryptionState;
+  readonly settings: KeyServerSettings;
+}

@@ -158,7 +158,13 @@ export async function business(
   });
   holder.server = server;
 
-  if (cluster !== undefined) listenToCluster(cluster, server, services.serviceId, systemLog);
+  if (cluster !== undefined)
+    listenToCluster(cluster, server, services.serviceId, systemLog, {
+      shared: services.shared,
+      onError: (message) => {
+        io.stderr(`sekisho business: ${message}\n`);
+      },
+    });
 
   let proxy;
   try {

@@ -32,6 +32,7 @@ import { RedisInvalidationBus, type Invalidation } from '../storage/redis/invali
 import type { SystemLog } from '../logs/index.ts';
 import type { ServiceIdService } from '../sso/core/service-id.ts';
 import type { BusinessServer } from '../sso/servers/business-server.ts';
+import type { SharedState } from '../management/context.ts';
 
 export interface OpenCluster {
   /** The command connection (sessions, lockout, service ID, publishing). */
@@ -139,15 +140,25 @@ export function listenToCluster(
   business: BusinessServer,
   serviceId: ServiceIdService,
   systemLog: SystemLog,
+  keyServers?: ClusterKeyServers,
 ): void {
   let wasListening = false;
   let reported = false;
+  const shared = keyServers?.shared;
   const refresh = (): void => {
+    // The KEK may be moving (another node's chencryption): the key is read after it moved.
     // A failure here is met again (and logged) by the next request that needs the key.
-    serviceId.refresh().catch(() => undefined);
+    void (shared?.settled() ?? Promise.resolve())
+      .then(() => serviceId.refresh())
+      .catch(() => undefined);
+  };
+  const catchUp = (): void => {
+    shared?.sync().catch((e: unknown) => {
+      keyServers?.onError(`could not catch up with the cluster: ${(e as Error).message}`);
+    });
   };
   cluster.bus.listen({
-    onInvalidation: (m) => {
+    onInvalidation: (m, fromSelf) => {
       switch (m.kind) {
         case 'session':
           business.forgetSession(m.id);
@@ -158,6 +169,22 @@ export function listenToCluster(
         case 'service-id':
           refresh();
           break;
+        case 'keyservers':
+          if (!fromSelf) catchUp();
+          break;
+        case 'validate': {
+          const validate = keyServers?.validateHere;
+          if (fromSelf || validate === undefined) break;
+          // Find what the message is about first (it was pushed before the message left).
+          void (shared?.sync() ?? Promise.resolve())
+            .then(() => validate(m.id))
+            .catch((e: unknown) => {
+              keyServers?.onError(
+                `validation asked by another node failed: ${(e as Error).message}`,
+              );
+            });
+          break;
+        }
         default: {
           const never: never = m;
           return never;
@@ -173,12 +200,21 @@ export function listenToCluster(
     },
     onListening: () => {
       business.setCaching(true);
+      catchUp();
       refresh();
       if (reported) systemLog.write('sso09006', cluster.where);
       reported = false;
       wasListening = true;
     },
   });
+}
+
+/** The shared key-server state a node follows (src/main/shared-keyservers.ts). */
+export interface ClusterKeyServers {
+  readonly shared: SharedState | undefined;
+  /** Validates from this node (a `sekisho start` node; absent in `sekisho business`). */
+  readonly validateHere?: (id: number | undefined) => Promise<unknown>;
+  readonly onError: (message: string) => void;
 }
 
 /**

@@ -25,13 +25,17 @@ import type { AccessControlRepository } from '../sso/ports/access-control-reposi
 import type { UserRepository } from '../sso/ports/user-repository.ts';
 import { RedisServiceIdStore } from '../storage/redis/service-id-store.ts';
 import { RedisLockoutUserRepository } from '../storage/redis/lockout-user-repository.ts';
+import { RedisKeyServerState } from '../storage/redis/keyserver-state-store.ts';
 import { PublishingUserRepository, type OpenCluster } from './cluster.ts';
+import { JournalingEventStore, SharedKeyServers } from './shared-keyservers.ts';
 
 export const LOCAL_KEK_FILE = 'kek.local';
 
 export interface OpenServices extends ManagementServices {
   /** The embedded database, for the stores the SSO roles add (src/main/sso.ts). */
   readonly db: DatabaseSync;
+  /** On a cluster: the shared key-server state and event log, mirrored in `db`. */
+  readonly shared?: SharedKeyServers;
   close(): void;
 }
 
@@ -88,7 +92,11 @@ export function openServices(
     throw e;
   }
   const store = new SqliteKeyServerStore(db);
-  const events = new EventLog(new SqliteEventStore(db), () => new Date());
+  const eventStore = new SqliteEventStore(db);
+  // On a cluster the key-server state and the event log are shared through Redis; this
+  // database is the node's mirror of them (src/main/shared-keyservers.ts).
+  const journal = cluster === undefined ? undefined : new JournalingEventStore(eventStore);
+  const events = new EventLog(journal ?? eventStore, () => new Date());
   // The KEK service reaches key servers the way the manager does; the manager is made next.
   const holder: { manager?: KeyServerManager } = {};
   const kek = new KekService({
@@ -96,7 +104,33 @@ export function openServices(
     localKekPath: path.join(dataDir, LOCAL_KEK_FILE),
     connect: (ks) => holder.manager!.connect(ks),
   });
-  const manager = new KeyServerManager({ store, events, kek });
+  const shared =
+    cluster === undefined || journal === undefined
+      ? undefined
+      : new SharedKeyServers({
+          redis: new RedisKeyServerState(cluster.client, { prefix: cluster.prefix }),
+          store,
+          events: eventStore,
+          journal,
+          where: cluster.where,
+          nodeName: cluster.nodeName,
+          publish: (m) => cluster.publish(m),
+          onRemoteChange: (before, after) => kek.follow(before.encryption, after.encryption),
+        });
+  const manager = new KeyServerManager({
+    store,
+    events,
+    kek,
+    ...(shared === undefined || cluster === undefined
+      ? {}
+      : {
+          localNodeId: cluster.nodeName,
+          commit: (fn) => shared.write(fn),
+          askOtherNodes: (id) => {
+            shared.announce({ kind: 'validate', id });
+          },
+        }),
+  });
   holder.manager = manager;
   // The service ID (the secret credentials are sealed with) is wrapped by the KEK and follows
   // it when it changes.
@@ -115,6 +149,9 @@ export function openServices(
     events,
     kek,
     serviceId,
+    ...(shared === undefined || cluster === undefined
+      ? {}
+      : { shared, localNodeId: cluster.nodeName }),
     users:
       cluster === undefined
         ? sso.users

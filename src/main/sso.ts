@@ -214,7 +214,14 @@ export function openSso(w: SsoWiring): SsoRoles {
     logRepository: write,
   });
   holder.business = business;
-  if (w.cluster !== undefined) listenToCluster(w.cluster, business, serviceId, systemLog);
+  if (w.cluster !== undefined)
+    listenToCluster(w.cluster, business, serviceId, systemLog, {
+      shared: services.shared,
+      validateHere: (id) => services.manager.validateHere(id),
+      onError: (message) => {
+        w.stderr(`sekisho: ${message}\n`);
+      },
+    });
 
   const admin: NonNullable<ManagementServices['sso']> = {
     unlock: (uid, client) => repository.unlock(uid, client),

@@ -128,7 +128,28 @@ export async function start(
     await cluster?.close();
     return 1;
   }
-  await ensureSystemCertificate(services.manager.store);
+  const shared = services.shared;
+  if (shared !== undefined) {
+    shared.reportTo((message) => {
+      io.stderr(`sekisho: ${message}\n`);
+    });
+    try {
+      const how = await shared.join();
+      if (how !== 'current')
+        io.stdout(
+          how === 'seeded'
+            ? `The cluster's key-server state and event log start from this node's (generation ${shared.generation}).\n`
+            : `This node's key-server state and event log are now the cluster's (generation ${shared.generation}).\n`,
+        );
+      await shared.write(() => ensureSystemCertificate(services.manager.store));
+    } catch (e) {
+      io.stderr(
+        `sekisho start: the shared key-server state is not available yet (${(e as Error).message}); this node catches up when Redis answers\n`,
+      );
+    }
+  } else {
+    await ensureSystemCertificate(services.manager.store);
+  }
   const token = ensureAdminToken(dataDir);
   const kekState = services.manager.store.getEncryption();
   await services.kek.read().catch((e: unknown) => {

@@ -27,7 +27,7 @@ import {
   type NodeValidation,
 } from '../keyservers/types.ts';
 import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
-import type { CommandContext } from './context.ts';
+import type { CommandContext, SharedAccess } from './context.ts';
 import type { CommandResult } from './output.ts';
 import { USER_COMMANDS } from './user-commands.ts';
 import { SSO_COMMANDS } from './sso-commands.ts';
@@ -40,6 +40,12 @@ import { LIST_OPTIONS, has, str } from './options.ts';
 
 export interface ManagementCommand {
   readonly summary: string;
+  /**
+   * The key-server state and event log this command reads or changes: on a cluster it runs
+   * after catching up with the other nodes, or as one change under the cluster's write lock
+   * (src/main/shared-keyservers.ts). Absent: it touches neither.
+   */
+  readonly shared?: SharedAccess;
   readonly spec: CommandSpec;
   /** Largest REST body, bytes (default the API's 1 MiB): for commands that carry files. */
   readonly maxBodyBytes?: number;
@@ -153,6 +159,7 @@ function typeCommands(type: KeyServerType): Record<string, ManagementCommand> {
         : {};
   const ch: ManagementCommand = {
     summary: `configure the ${type} key-server type`,
+    shared: 'write',
     spec: {
       options: {
         ...extra,
@@ -185,6 +192,7 @@ function typeCommands(type: KeyServerType): Record<string, ManagementCommand> {
   };
   const ls: ManagementCommand = {
     summary: `show the ${type} key-server type`,
+    shared: 'read',
     spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       const c = services.manager.typeConfig(type);
@@ -220,6 +228,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
+    shared: 'write',
     spec: {
       options: {
         ip: {
@@ -259,6 +268,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   chkeyserver: {
     summary: 'change a key server and validate it again',
+    shared: 'write',
     spec: {
       options: {
         ip: { kind: 'string', arg: 'ADDRESS', help: 'new address' },
@@ -293,6 +303,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   rmkeyserver: {
     summary: 'remove a key server',
+    shared: 'write',
     spec: { options: {}, positionals: keyServerTarget },
     run: (a, { services }) => {
       services.manager.remove(a.positionals[0]!);
@@ -302,6 +313,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lskeyserver: {
     summary: 'list key servers, or show one in detail',
+    shared: 'read',
     spec: { options: LIST_OPTIONS, positionals: { names: ['[ID|NAME]'], min: 0, max: 1 } },
     run: (a, { services }) => {
       delimOf(a);
@@ -325,8 +337,9 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
         ['err_seq_num', k.errSeqNum],
         ['certificate', k.certPem ? certSummary(k.certPem) : '0 fields'],
       );
-      const last = k.lastValidation[0];
-      pairs.push(['last_validation', last ? new Date(last.startedAt).toISOString() : '']);
+      // The latest of the nodes' validations (on a cluster each node validates on its own).
+      const last = Math.max(...k.lastValidation.map((r) => new Date(r.startedAt).getTime()));
+      pairs.push(['last_validation', k.lastValidation.length ? new Date(last).toISOString() : '']);
       for (const [node, stage, result, ms, detail] of stageRows(k.lastValidation)) {
         pairs.push([
           `validation_node${String(node)}_${String(stage)}`,
@@ -339,6 +352,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   testkeyserver: {
     summary: 'validate a key server from every node now',
+    shared: 'write',
     spec: { options: LIST_OPTIONS, positionals: keyServerTarget },
     run: async (a, { services }) => {
       delimOf(a);
@@ -359,6 +373,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lseventlog: {
     summary: 'list the event log, or show one event in detail',
+    shared: 'read',
     spec: {
       options: {
         ...LIST_OPTIONS,
@@ -441,6 +456,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   cheventlog: {
     summary: 'mark an event fixed',
+    shared: 'write',
     spec: {
       options: {
         fix: {
@@ -463,6 +479,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lssystemcert: {
     summary: 'show the system certificate (the TLS client identity towards key servers)',
+    shared: 'write',
     spec: { options: { delim: LIST_OPTIONS.delim } },
     run: async (a, { services }) => {
       delimOf(a);
@@ -488,6 +505,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   chsystemcert: {
     summary: 'renew, request, install or export the system certificate',
+    shared: 'write',
     spec: {
       options: {
         mkselfsigned: { kind: 'boolean', help: 'make a new self-signed certificate and key' },
@@ -548,6 +566,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   chencryption: {
     summary:
       'move the key-encryption key to the key servers (enable), back (disable), or renew it (newkey)',
+    shared: 'write',
     spec: {
       options: {
         keyserver: {
@@ -571,6 +590,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lsencryption: {
     summary: 'show where the key-encryption key lives',
+    shared: 'read',
     spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       delimOf(a);
@@ -594,6 +614,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lsnode: {
     summary: 'list the nodes and their service addresses',
+    shared: 'read',
     spec: { options: LIST_OPTIONS },
     run: (a, { services }) => {
       delimOf(a);
@@ -613,6 +634,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
   chnodeserviceip: {
     summary:
       'set or remove a node\u2019s service address (connections to key servers leave from it)',
+    shared: 'write',
     spec: {
       options: {
         serviceip: {
@@ -622,18 +644,25 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
         },
         noserviceip4: { kind: 'boolean', help: 'remove the IPv4 service address' },
         noserviceip6: { kind: 'boolean', help: 'remove the IPv6 service address' },
-        node: { kind: 'string', arg: 'ID|NAME', help: 'the node (default: the only one)' },
+        node: {
+          kind: 'string',
+          arg: 'ID|NAME',
+          help: 'the node (default: the only one; on a cluster, this node)',
+        },
       },
     },
     run: (a, { services }) => {
       const store = services.manager.store;
       const nodes = store.listNodes();
       const which = str(a, 'node');
+      const here = services.localNodeId;
       const node =
         which === undefined
-          ? nodes.length === 1
-            ? nodes[0]
-            : undefined
+          ? here !== undefined
+            ? nodes.find((n) => n.id === here)
+            : nodes.length === 1
+              ? nodes[0]
+              : undefined
           : nodes.find((n) => n.id === which || n.name === which);
       if (!node)
         throw new KeyServerError(
@@ -665,6 +694,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lssystem: {
     summary: 'show system settings',
+    shared: 'read',
     spec: { options: { delim: LIST_OPTIONS.delim } },
     run: (a, { services }) => {
       delimOf(a);
@@ -685,6 +715,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   chsystem: {
     summary: 'change system settings',
+    shared: 'write',
     spec: {
       options: {
         keyservervalidationinterval: {

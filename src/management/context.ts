@@ -37,10 +37,31 @@ export interface SettingsService {
   change(set: string, client: string | undefined): readonly SettingChange[];
 }
 
+/** Which shared state a management command touches ({@link SharedState}). */
+export type SharedAccess = 'read' | 'write';
+
+/**
+ * The key-server configuration and event log a cluster shares (src/main/shared-keyservers.ts);
+ * absent on one machine.
+ */
+export interface SharedState {
+  /** Runs `fn` after catching up with the other nodes. */
+  read<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` as one change of the shared state, under the cluster's write lock. */
+  write<T>(fn: () => Promise<T> | T): Promise<T>;
+  /** Catches up with the other nodes now. */
+  sync(): Promise<void>;
+  /** Resolves once what followed the other nodes' changes seen so far is done. */
+  settled(): Promise<void>;
+}
+
 export interface ManagementServices {
   readonly manager: KeyServerManager;
   readonly events: EventLog;
   readonly kek: KekService;
+  /** On a cluster: the shared key-server state, and this node's id (`cluster.node-name`). */
+  readonly shared?: SharedState;
+  readonly localNodeId?: string;
   /** The service ID, wrapped by the KEK (`ssoupsid`). */
   readonly serviceId: ServiceIdService;
   /** The SSO user repository (the embedded store until the LDAP adapter of issue 6). */

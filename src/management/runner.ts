@@ -68,6 +68,11 @@ export function runCommand(
   args: ParsedArgs,
   ctx: CommandContext,
 ): Promise<CommandResult> {
+  const shared = ctx.services.shared;
+  if (shared !== undefined && command.shared === 'write')
+    return shared.write(() => command.run(args, ctx));
+  if (shared !== undefined && command.shared === 'read')
+    return shared.read(() => command.run(args, ctx));
   return command.run(args, ctx);
 }
 
@@ -78,7 +83,7 @@ export type FailureClass =
       readonly kind: 'domain';
       readonly code: string;
       readonly message: string;
-      readonly status: 400 | 404 | 409 | 502;
+      readonly status: 400 | 404 | 409 | 502 | 503;
     }
   | { readonly kind: 'internal' };
 
@@ -90,14 +95,16 @@ export function classifyFailure(e: unknown): FailureClass {
         ? 404
         : e.code === 'KEYSERVER_KEK_UNAVAILABLE'
           ? 502
-          : e.code === 'KEYSERVER_LIMIT' ||
-              e.code === 'KEYSERVER_NAME_IN_USE' ||
-              e.code === 'KEYSERVER_PRIMARY_EXISTS' ||
-              e.code === 'KEYSERVER_PRIMARY_IN_USE' ||
-              e.code === 'KEYSERVER_TYPE_CONFLICT' ||
-              e.code === 'KEYSERVER_ENCRYPTION_STATE'
-            ? 409
-            : 400;
+          : e.code === 'KEYSERVER_CLUSTER_UNAVAILABLE' || e.code === 'KEYSERVER_CLUSTER_BUSY'
+            ? 503
+            : e.code === 'KEYSERVER_LIMIT' ||
+                e.code === 'KEYSERVER_NAME_IN_USE' ||
+                e.code === 'KEYSERVER_PRIMARY_EXISTS' ||
+                e.code === 'KEYSERVER_PRIMARY_IN_USE' ||
+                e.code === 'KEYSERVER_TYPE_CONFLICT' ||
+                e.code === 'KEYSERVER_ENCRYPTION_STATE'
+              ? 409
+              : 400;
     return { kind: 'domain', code: e.code, message: e.message, status };
   }
   if (e instanceof SsoError) {

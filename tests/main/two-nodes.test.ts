@@ -10,7 +10,9 @@
 // - `ssoupsid` at A → B rejects the old credential;
 // - Redis stopped → both nodes answer 503 and write sso09005 to their system log; Redis back →
 //   both answer again (sso09006), and a new sign-on at A is accepted by B;
-// - with A stopped, `ssoupsid` on A's data directory (run offline) still reaches B.
+// - with A stopped, `ssoupsid` on A's data directory (run offline) still reaches B;
+// - a key server defined at A is listed at B and validated from both nodes; its event is one
+//   event of the cluster, fixed at B and seen fixed at A.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -22,6 +24,7 @@ import { LOCAL_KEK_FILE } from '../../src/main/services.ts';
 import { SYSTEM_LOG_FILE } from '../../src/main/sso.ts';
 import { addAdminSite } from '../helpers/admin-site.ts';
 import { runSekisho } from '../helpers/kmip-process.ts';
+import { freePort } from '../helpers/ports.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { startSekisho, type StartedSekisho } from '../helpers/sekisho-start.ts';
 
@@ -164,6 +167,37 @@ test('two nodes share sign-on, sign-off, lock, service ID; fail closed without R
   assert.equal(atB.status, 200);
   assert.equal(atB.headers['x-sekisho-user'], 'admin');
   assert.equal(await status('a', c1), 200);
+
+  // Key servers and the event log are shared: defined at A, listed at B, validated from
+  // both nodes (B on A's `validate` message); the event of a key server nobody answers on is
+  // one event reported by both, fixed at B and seen fixed at A.
+  const at = async (node: 'a' | 'b', ...args: string[]) => {
+    const r = await runSekisho([...args, '--data-dir', dirs[node]]);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const closedPort = await freePort();
+  await at('a', 'chkeyserverkmip', '-enable');
+  await at('a', 'mkkeyserver', '-ip', '127.0.0.1', '-port', String(closedPort), '-name', 'gone');
+  assert.match(await at('b', 'lskeyserver', '-delim', ','), /^0,gone,offline,127\.0\.0\.1,/m);
+  const validatedFrom = async (): Promise<string[]> =>
+    [
+      ...(await at('a', 'lskeyserver', 'gone')).matchAll(
+        /^validation_node(node-[ab])_tcp failed/gm,
+      ),
+    ].map((m) => m[1]!);
+  assert.deepEqual(await until(validatedFrom, (n) => n.length === 2, 20_000), ['node-a', 'node-b']);
+  const eventsAt = async (node: 'a' | 'b') =>
+    (await at(node, 'lseventlog', '-delim', ',')).trim().split('\n').slice(1);
+  const raised = await eventsAt('b');
+  assert.equal(raised.length, 1, raised.join('\n'));
+  const seq = raised[0]!.split(',')[0]!;
+  const detail = await at('a', 'lseventlog', seq);
+  assert.match(detail, /^event_count 2$/m);
+  await at('b', 'cheventlog', '-fix', seq);
+  assert.match(await at('a', 'lseventlog', seq), /^fixed yes$/m);
+  await at('b', 'rmkeyserver', 'gone');
+  assert.equal((await at('a', 'lskeyserver', '-delim', ',')).trim().split('\n').length, 1);
 
   // Forced sign-off at A: B (which cached the answer for a minute) refuses on the next request.
   await cli('ssosignoff', '-u', 'admin');

@@ -5,7 +5,8 @@
  * `<prefix>events`.
  *
  * Message: JSON `{"v":1,"from":"<origin>","kind":"session","id":"…"}`, `kind` `session` (id),
- * `user` (dn) or `service-id`. A node hears its own messages too, so that a change made by any
+ * `user` (dn), `service-id`, `keyservers` (the shared key-server state changed) or `validate`
+ * (id, or none for every key server: a request to validate from every node). A node hears its own messages too, so that a change made by any
  * of its parts (a user's sign-off, a command run offline) ends its own cached answers as well;
  * `from` is for diagnosis. Pub/sub delivers at most once, to the subscribers connected at that
  * moment: a node that is not subscribed hears nothing, so while the subscription is down the
@@ -23,11 +24,18 @@ import type { Redis } from 'iovalkey';
 export type Invalidation =
   | { readonly kind: 'session'; readonly id: string }
   | { readonly kind: 'user'; readonly dn: string }
-  | { readonly kind: 'service-id' };
+  | { readonly kind: 'service-id' }
+  /** The shared key-server configuration or event log changed (src/main/shared-keyservers.ts). */
+  | { readonly kind: 'keyservers' }
+  /** Validate key server `id` (every key server when undefined) from each node, now. */
+  | { readonly kind: 'validate'; readonly id: number | undefined };
 
 export interface InvalidationListener {
-  /** A node (this one included) changed something this node may have cached. */
-  onInvalidation(message: Invalidation): void;
+  /**
+   * A node (this one included: `fromSelf`, this process's own message) changed something this
+   * node may have cached.
+   */
+  onInvalidation(message: Invalidation, fromSelf: boolean): void;
   /** The subscription is down (or not up yet): messages may be missed; cache nothing. */
   onLost(): void;
   /** Subscribed (again): drop every cached answer, then cache again. */
@@ -69,6 +77,15 @@ export function parseInvalidation(
         : undefined;
     case 'service-id':
       return { from, message: { kind: 'service-id' } };
+    case 'keyservers':
+      return { from, message: { kind: 'keyservers' } };
+    case 'validate': {
+      const id = o['id'];
+      if (id === undefined) return { from, message: { kind: 'validate', id: undefined } };
+      return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && id < 1000
+        ? { from, message: { kind: 'validate', id } }
+        : undefined;
+    }
     default:
       return undefined;
   }
@@ -142,7 +159,7 @@ export class RedisInvalidationBus {
       if (channel !== this.#channel) return;
       const m = parseInvalidation(text);
       if (m === undefined) return;
-      listener.onInvalidation(m.message);
+      listener.onInvalidation(m.message, m.from === this.origin);
     });
     sub.on('close', lost);
     sub.on('end', lost);

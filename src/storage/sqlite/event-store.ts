@@ -23,6 +23,7 @@
  * blob) and the small enumerated columns travel packed into one integer.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { atomically } from './database.ts';
 import {
   EVENT_IDS,
   EVENT_OBJECT_TYPES,
@@ -363,6 +364,35 @@ export class SqliteEventStore implements EventStore {
 
   get(sequenceNumber: number): EventRecord | undefined {
     return this.one(`${SELECT} WHERE sequence_number = ?`, sequenceNumber);
+  }
+
+  /**
+   * Stores events as they are, sequence numbers included (a cluster node mirroring the shared
+   * event log, docs/cluster.md), in one transaction; with `replace`, every other event is
+   * deleted first. Fixed events are written before unfixed ones, so that an event fixed and
+   * a new one about the same object never meet in the one-unfixed-per-object index.
+   */
+  putAll(records: readonly EventRecord[], replace = false): void {
+    const ordered = [...records].sort((a, b) => Number(b.fixed) - Number(a.fixed));
+    atomically(this.db, () => {
+      if (replace) this.db.exec('DELETE FROM events');
+      const put = this.sql(
+        `INSERT INTO events (sequence_number, ${COLUMNS.join(', ')})
+         VALUES (?, ${COLUMNS.map(() => '?').join(', ')})
+         ON CONFLICT(sequence_number) DO UPDATE SET
+           ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+      );
+      for (const e of ordered) put.run(e.sequenceNumber, ...columnValues(e));
+    });
+  }
+
+  /** Up to `limit` events after sequence number `after`, in order (for copying the log). */
+  page(after: number, limit: number): EventRecord[] {
+    return this.many(
+      `${SELECT} WHERE sequence_number > ? ORDER BY sequence_number LIMIT ?`,
+      [after, limit],
+      fromRow,
+    );
   }
 
   findUnfixed(

@@ -3,6 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type {
   EncryptionState,
   KeyServerSettings,
+  KeyServerSnapshot,
   KeyServerStore,
   NewKeyServer,
   SystemCertificate,
@@ -240,6 +241,24 @@ export class SqliteKeyServerStore implements KeyServerStore {
       .run(n.id, n.name, n.ipv4 ?? null, n.ipv6 ?? null);
   }
 
+  /** Removes a node record (a cluster node taking over one machine's only node). */
+  deleteNode(id: string): void {
+    this.db.prepare('DELETE FROM nodes WHERE id = ?').run(id);
+  }
+
+  /**
+   * The generation of a cluster's shared state this database mirrors (0: none), for the
+   * cluster named `where` (another cluster's generation means nothing here).
+   */
+  mirrorGeneration(where: string): number {
+    const v = this.getKv('cluster_generation') as { where: string; gen: number } | undefined;
+    return v !== undefined && v.where === where && Number.isSafeInteger(v.gen) ? v.gen : 0;
+  }
+
+  setMirrorGeneration(where: string, gen: number): void {
+    this.putKv('cluster_generation', { where, gen });
+  }
+
   private getKv(key: string): unknown {
     const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as
       { value: string } | undefined;
@@ -297,5 +316,56 @@ export class SqliteKeyServerStore implements KeyServerStore {
 
   putSettings(s: KeyServerSettings): void {
     this.putKv('keyserver_settings', s);
+  }
+
+  /** Everything a cluster shares (docs/cluster.md), as one value. */
+  snapshot(): KeyServerSnapshot {
+    const stored = new Set(
+      (
+        this.db.prepare('SELECT type FROM key_server_types').all() as unknown as {
+          type: string;
+        }[]
+      ).map((r) => r.type),
+    );
+    return {
+      keyServers: this.listKeyServers(),
+      types: KEY_SERVER_TYPES.filter((t) => stored.has(t)).map((t) => this.getTypeConfig(t)),
+      nodes: this.listNodes(),
+      systemCertificate: this.getSystemCertificate(),
+      encryption: this.getEncryption(),
+      settings: this.getSettings(),
+    };
+  }
+
+  /** Replaces everything a cluster shares with `s`, in one transaction. */
+  restore(s: KeyServerSnapshot): void {
+    this.transaction(() => {
+      this.db.exec('DELETE FROM key_servers; DELETE FROM key_server_types; DELETE FROM nodes');
+      this.db.prepare("DELETE FROM kv WHERE key IN ('system_certificate')").run();
+      for (const k of s.keyServers) {
+        this.db
+          .prepare(
+            `INSERT INTO key_servers (id, name, ip, port, type, is_primary, cert_pem, status, err_seq_num, last_validation)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            k.id,
+            k.name,
+            k.ip,
+            k.port,
+            k.type,
+            k.primary ? 1 : 0,
+            k.certPem ?? null,
+            k.status,
+            k.errSeqNum ?? null,
+            encodeValidation(k.lastValidation),
+          );
+      }
+      for (const t of s.types) this.putTypeConfig(t);
+      for (const n of s.nodes) this.putNode(n);
+      if (s.systemCertificate !== undefined) this.putSystemCertificate(s.systemCertificate);
+      this.putEncryption(s.encryption);
+      this.putSettings(s.settings);
+    });
   }
 }
