@@ -172,6 +172,9 @@ export function listenToCluster(
         case 'keyservers':
           if (!fromSelf) catchUp();
           break;
+        case 'settings':
+          if (!fromSelf) keyServers?.settingsChanged?.();
+          break;
         case 'validate': {
           const validate = keyServers?.validateHere;
           if (fromSelf || validate === undefined) break;
@@ -201,6 +204,7 @@ export function listenToCluster(
     onListening: () => {
       business.setCaching(true);
       catchUp();
+      keyServers?.settingsChanged?.();
       refresh();
       if (reported) systemLog.write('sso09006', cluster.where);
       reported = false;
@@ -214,6 +218,8 @@ export interface ClusterKeyServers {
   readonly shared: SharedState | undefined;
   /** Validates from this node (a `sekisho start` node; absent in `sekisho business`). */
   readonly validateHere?: (id: number | undefined) => Promise<unknown>;
+  /** Another node changed the shared SSO settings (or this node subscribed again). */
+  readonly settingsChanged?: () => void;
   readonly onError: (message: string) => void;
 }
 

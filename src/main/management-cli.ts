@@ -20,6 +20,7 @@ import { loadStartConfig } from './init.ts';
 import { adminTokenPath, readRunInfo, type RunInfo } from './run-file.ts';
 import { openServices, repositoryAdapters } from './services.ts';
 import { openCluster } from './cluster.ts';
+import { RedisSharedSettings } from '../storage/redis/settings-store.ts';
 import { openSettings } from './settings.ts';
 import { CONFIG_FILE } from './start-spec.ts';
 
@@ -181,10 +182,21 @@ async function execute(
           services: {
             ...services,
             accessLogDir: path.resolve(dataDir, config.logs.directory),
-            // No server runs: chssoconfig changes the file, in force at the next start.
+            // No server runs: chssoconfig changes the file, in force at the next start; on a
+            // cluster it is shared, and the running nodes take it at once.
             settings: openSettings({
               file: file ?? path.join(dataDir, CONFIG_FILE),
               started: undefined,
+              ...(cluster === undefined
+                ? {}
+                : {
+                    share: async (values: ReadonlyMap<string, string>) => {
+                      await new RedisSharedSettings(cluster.client, {
+                        prefix: cluster.prefix,
+                      }).put(values);
+                      await cluster.publish({ kind: 'settings' });
+                    },
+                  }),
             }),
           },
           lang,

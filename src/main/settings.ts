@@ -23,6 +23,7 @@ import { UsageError } from '../cli/args.ts';
 import {
   ConfigError,
   editConfigText,
+  isSettablePath,
   loadConfig,
   MAX_CONFIG_BYTES,
   SETTABLE_PATHS,
@@ -35,6 +36,7 @@ import {
 } from '../config/index.ts';
 import type { SystemLog } from '../logs/index.ts';
 import type { SettingChange, SettingsService, SettingValue } from '../management/context.ts';
+import { SsoError } from '../sso/core/errors.ts';
 import { ssoSettingsOf } from './sso.ts';
 
 export interface SettingsWiring {
@@ -45,9 +47,26 @@ export interface SettingsWiring {
   /** Puts the live settings of a new configuration in force (SsoRoles.applySettings). */
   readonly apply?: (config: SekishoConfig) => void;
   readonly systemLog?: SystemLog;
+  /**
+   * On a cluster: stores the changed settings for every node (src/storage/redis/settings-store.ts)
+   * and tells them; called after the change is validated and before anything is written, so
+   * that a failure changes nothing anywhere.
+   */
+  readonly share?: (values: ReadonlyMap<string, string>) => Promise<void>;
 }
 
-export function openSettings(w: SettingsWiring): SettingsService {
+/** The settings service, and how a cluster node takes the settings another node changed. */
+export interface NodeSettings extends SettingsService {
+  /**
+   * Makes this node's file (and, in a running server, the settings in force) hold `shared`
+   * (path → value text, as `-set` takes it, from the cluster's store): only the settable
+   * paths that differ are written; a value the schema refuses changes nothing and is named in
+   * the error. Resolves the changes made (none when the node already holds them).
+   */
+  adopt(shared: ReadonlyMap<string, string>, from: string): readonly SettingChange[];
+}
+
+export function openSettings(w: SettingsWiring): NodeSettings {
   const inForce: Record<string, SettingValue> | undefined =
     w.started === undefined ? undefined : { ...ssoSettingsOf(w.started) };
 
@@ -79,36 +98,87 @@ export function openSettings(w: SettingsWiring): SettingsService {
       }
       return out;
     },
-    change: (set, client) => {
+    change: async (set, client) => {
       const { edits, problems } = settingEditsOf(set);
       const text = readText();
-      let edited: { text: string; config: SekishoConfig } | undefined;
-      try {
-        edited = editConfigText(text ?? '{}', edits, w.file);
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        if (e.code !== 'CONFIG_INVALID') throw new UsageError(e.message);
-        problems.push(...e.problems);
+      const edited = checked(text, edits, problems);
+      if (w.share !== undefined) {
+        try {
+          await w.share(new Map(edits.map((e) => [e.path, String(e.value)])));
+        } catch (e) {
+          throw new SsoError(
+            'SSO_CLUSTER_UNAVAILABLE',
+            `the settings could not be shared with the other nodes (${(e as Error).message}); nothing was changed`,
+            { cause: e },
+          );
+        }
       }
-      // Every problem at once: the malformed values and those the schema refuses.
-      if (problems.length > 0 || edited === undefined) throw new UsageError(problemLines(problems));
-      const before = fileConfig(text);
-      writeAtomically(w.file, edited.text);
-      const live = inForce !== undefined && w.apply !== undefined;
-      const changes: SettingChange[] = edits.map(({ path: p }) => ({
-        path: p,
-        before: inForce?.[p] ?? (before === undefined ? '' : settingOf(before, p)),
-        after: settingOf(edited.config, p),
-        effect: live && SETTABLE_SETTINGS[p].live ? 'now' : 'next-start',
-      }));
-      if (live) {
-        w.apply(edited.config);
-        for (const c of changes) if (c.effect === 'now') inForce[c.path] = c.after;
+      return write(text, edits, edited, client ?? 'local');
+    },
+    adopt: (shared, from) => {
+      const text = readText();
+      const current = fileConfig(text);
+      // Each entry on its own: a value cannot smuggle in another setting.
+      const all: SettingEdit[] = [];
+      const problems: ConfigProblem[] = [];
+      for (const [p, v] of shared) {
+        const e = /[,=]/.test(v) ? undefined : parseSettingEdit(`${p}=${v}`);
+        if (e === undefined || 'message' in e || e.path !== p)
+          problems.push({
+            path: isSettablePath(p) ? p : '?',
+            message: `the cluster's value is not one chssoconfig accepts`,
+          });
+        else all.push(e);
       }
-      w.systemLog?.write('sso09007', describe(edits), w.file, client ?? 'local');
-      return changes;
+      const edits =
+        current === undefined ? all : all.filter((e) => settingOf(current, e.path) !== e.value);
+      if (edits.length === 0 && problems.length === 0) return [];
+      const edited = checked(text, edits, problems);
+      return write(text, edits, edited, from);
     },
   };
+
+  /** The edited file, or a UsageError naming every problem (nothing is written). */
+  function checked(
+    text: string | undefined,
+    edits: readonly SettingEdit[],
+    problems: ConfigProblem[],
+  ): { text: string; config: SekishoConfig } {
+    let edited: { text: string; config: SekishoConfig } | undefined;
+    try {
+      edited = editConfigText(text ?? '{}', edits, w.file);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (e.code !== 'CONFIG_INVALID') throw new UsageError(e.message);
+      problems.push(...e.problems);
+    }
+    // Every problem at once: the malformed values and those the schema refuses.
+    if (problems.length > 0 || edited === undefined) throw new UsageError(problemLines(problems));
+    return edited;
+  }
+
+  function write(
+    text: string | undefined,
+    edits: readonly SettingEdit[],
+    edited: { text: string; config: SekishoConfig },
+    client: string,
+  ): SettingChange[] {
+    const before = fileConfig(text);
+    writeAtomically(w.file, edited.text);
+    const live = inForce !== undefined && w.apply !== undefined;
+    const changes: SettingChange[] = edits.map(({ path: p }) => ({
+      path: p,
+      before: inForce?.[p] ?? (before === undefined ? '' : settingOf(before, p)),
+      after: settingOf(edited.config, p),
+      effect: live && SETTABLE_SETTINGS[p].live ? 'now' : 'next-start',
+    }));
+    if (live) {
+      w.apply(edited.config);
+      for (const c of changes) if (c.effect === 'now') inForce[c.path] = c.after;
+    }
+    w.systemLog?.write('sso09007', describe(edits), w.file, client);
+    return changes;
+  }
 }
 
 /** `-set` → the well-formed edits, and a problem for each bad one. */

@@ -76,6 +76,8 @@ export interface SsoWiring {
   readonly now?: () => Date;
   /** Several nodes over Redis (`cluster.enabled`); undefined on one machine. */
   readonly cluster?: OpenCluster;
+  /** On a cluster: another node changed the shared SSO settings (src/main/start.ts). */
+  readonly settingsChanged?: () => void;
 }
 
 export function openSso(w: SsoWiring): SsoRoles {
@@ -218,6 +220,7 @@ export function openSso(w: SsoWiring): SsoRoles {
     listenToCluster(w.cluster, business, serviceId, systemLog, {
       shared: services.shared,
       validateHere: (id) => services.manager.validateHere(id),
+      ...(w.settingsChanged === undefined ? {} : { settingsChanged: w.settingsChanged }),
       onError: (message) => {
         w.stderr(`sekisho: ${message}\n`);
       },

@@ -29,6 +29,7 @@ import { describeCertificate } from '../pki/client-certificate.ts';
 import { createPasswordHasher } from '../sso/core/password.ts';
 import { ADMIN_ROLE, ensureFirstAdministrator, mustChangePasswordCheck, openSso } from './sso.ts';
 import { openSettings } from './settings.ts';
+import { RedisSharedSettings } from '../storage/redis/settings-store.ts';
 import { registerConsoleApp } from '../http/console/app.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
@@ -155,6 +156,10 @@ export async function start(
   await services.kek.read().catch((e: unknown) => {
     io.stderr(`sekisho start: the KEK could not be read: ${(e as Error).message}\n`);
   });
+  const settingsHolder: { follow?: () => Promise<void> } = {};
+  const followSettings = async (): Promise<void> => {
+    await settingsHolder.follow?.();
+  };
   const hasher = createPasswordHasher();
   const metrics = new Metrics();
   const holder: { address?: string; origin?: string } = {};
@@ -170,7 +175,14 @@ export async function start(
     stderr: (line) => {
       io.stderr(line);
     },
-    ...(cluster === undefined ? {} : { cluster }),
+    ...(cluster === undefined
+      ? {}
+      : {
+          cluster,
+          settingsChanged: () => {
+            void followSettings();
+          },
+        }),
   });
   adminPassword ??= await ensureFirstAdministrator(dataDir, config, services, hasher);
   // Client certificates of two kinds on one port: users' (certificate sign-on) and the
@@ -192,19 +204,44 @@ export async function start(
   api.get('/metrics', (_req, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
+  // On a cluster the settings chssoconfig changes are the cluster's (docs/cluster.md).
+  const sharedSettings =
+    cluster === undefined
+      ? undefined
+      : new RedisSharedSettings(cluster.client, { prefix: cluster.prefix });
+  const settings = openSettings({
+    file: configFile ?? path.join(dataDir, CONFIG_FILE),
+    started: config,
+    apply: (c) => {
+      sso.applySettings(c);
+    },
+    systemLog: sso.systemLog,
+    ...(sharedSettings === undefined || cluster === undefined
+      ? {}
+      : {
+          share: async (values: ReadonlyMap<string, string>) => {
+            await sharedSettings.put(values);
+            await cluster.publish({ kind: 'settings' });
+          },
+        }),
+  });
+  settingsHolder.follow = async () => {
+    if (sharedSettings === undefined) return;
+    try {
+      settings.adopt(await sharedSettings.get(), 'cluster');
+    } catch (e) {
+      io.stderr(
+        `sekisho: the cluster's SSO settings could not be taken: ${(e as Error).message}\n`,
+      );
+    }
+  };
+  await followSettings();
   const managementServices = {
     ...services,
     sso: sso.admin,
     accessLogDir: sso.logDir,
     userSearchBase: config.repository['user-search-base'],
-    settings: openSettings({
-      file: configFile ?? path.join(dataDir, CONFIG_FILE),
-      started: config,
-      apply: (c) => {
-        sso.applySettings(c);
-      },
-      systemLog: sso.systemLog,
-    }),
+    settings,
   };
   registerManagementApi(api, {
     services: managementServices,

@@ -31,10 +31,12 @@ export interface SettingsService {
   pending(): Readonly<Record<string, SettingValue>>;
   /**
    * Changes settable settings, given as `PATH=VALUE[,PATH=VALUE…]` (chssoconfig -set): validates the whole new configuration, writes the file
-   * atomically, applies at once what is live, writes a system-log line. Throws a UsageError
+   * atomically, applies at once what is live, writes a system-log line; on a cluster, stores the
+   * change for every node first (rejects SSO_CLUSTER_UNAVAILABLE, having changed nothing, when it
+   * cannot). Throws a UsageError
    * naming each bad setting by its dotted path, having changed nothing.
    */
-  change(set: string, client: string | undefined): readonly SettingChange[];
+  change(set: string, client: string | undefined): Promise<readonly SettingChange[]>;
 }
 
 /** Which shared state a management command touches ({@link SharedState}). */

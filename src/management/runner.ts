@@ -108,7 +108,14 @@ export function classifyFailure(e: unknown): FailureClass {
     return { kind: 'domain', code: e.code, message: e.message, status };
   }
   if (e instanceof SsoError) {
-    const status = e.code === 'SSO_USER_NOT_FOUND' ? 404 : e.code === 'SSO_USER_EXISTS' ? 409 : 400;
+    const status =
+      e.code === 'SSO_USER_NOT_FOUND'
+        ? 404
+        : e.code === 'SSO_USER_EXISTS'
+          ? 409
+          : e.code === 'SSO_CLUSTER_UNAVAILABLE'
+            ? 503
+            : 400;
     return { kind: 'domain', code: e.code, message: e.message, status };
   }
   if (e instanceof LogError) {

@@ -70,13 +70,13 @@ export const SETTINGS_COMMANDS: Record<string, ManagementCommand> = {
         },
       },
     },
-    run: (a, { services, client }) => {
+    run: async (a, { services, client }) => {
       const set = a.options.get('set');
       if (typeof set !== 'string') throw new UsageError('option -set is required');
       if (services.settings === undefined)
         throw new UsageError('the configuration file of this process is not known');
-      const changes = services.settings.change(set, client);
-      return Promise.resolve({
+      const changes = await services.settings.change(set, client);
+      return {
         output: {
           kind: 'table',
           headers: ['path', 'before', 'after', 'effect'],
@@ -87,7 +87,7 @@ export const SETTINGS_COMMANDS: Record<string, ManagementCommand> = {
             c.effect === 'now' ? 'now' : 'next start',
           ]),
         },
-      });
+      };
     },
   },
 };

@@ -12,7 +12,8 @@
 //   both answer again (sso09006), and a new sign-on at A is accepted by B;
 // - with A stopped, `ssoupsid` on A's data directory (run offline) still reaches B;
 // - a key server defined at A is listed at B and validated from both nodes; its event is one
-//   event of the cluster, fixed at B and seen fixed at A.
+//   event of the cluster, fixed at B and seen fixed at A;
+// - a setting changed with chssoconfig at A is in force at B.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -198,6 +199,17 @@ test('two nodes share sign-on, sign-off, lock, service ID; fail closed without R
   assert.match(await at('a', 'lseventlog', seq), /^fixed yes$/m);
   await at('b', 'rmkeyserver', 'gone');
   assert.equal((await at('a', 'lskeyserver', '-delim', ',')).trim().split('\n').length, 1);
+
+  // The SSO settings chssoconfig changes are the cluster's: changed at A, in force at B.
+  await at('a', 'chssoconfig', '-set', 'repository.lock-out-time=3600');
+  assert.match(
+    await until(
+      () => at('b', 'lsssoconfig'),
+      (t) => /^repository\.lock-out-time 3600$/m.test(t),
+    ),
+    /^repository\.lock-out-time 3600$/m,
+  );
+  assert.match(systemLog(dirs.b), /sso09007 .*repository\.lock-out-time=3600.*cluster/);
 
   // Forced sign-off at A: B (which cached the answer for a minute) refuses on the next request.
   await cli('ssosignoff', '-u', 'admin');

@@ -24,6 +24,8 @@ export const SSO_ERROR_CODES = {
     'the SSO repository (a directory server) could not be reached, refused the bind, did not answer in time or answered abnormally',
   SSO_SERVICE_ID_CONFLICT:
     'another node regenerated or re-wrapped the service ID at the same time; this change was not stored',
+  SSO_CLUSTER_UNAVAILABLE:
+    "the cluster's shared store could not be reached; the change was not made at any node",
 } as const;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_CODES;

@@ -5,8 +5,9 @@
  * `<prefix>events`.
  *
  * Message: JSON `{"v":1,"from":"<origin>","kind":"session","id":"…"}`, `kind` `session` (id),
- * `user` (dn), `service-id`, `keyservers` (the shared key-server state changed) or `validate`
- * (id, or none for every key server: a request to validate from every node). A node hears its own messages too, so that a change made by any
+ * `user` (dn), `service-id`, `keyservers` (the shared key-server state changed), `validate`
+ * (id, or none for every key server: a request to validate from every node) or `settings`
+ * (the shared SSO settings changed). A node hears its own messages too, so that a change made by any
  * of its parts (a user's sign-off, a command run offline) ends its own cached answers as well;
  * `from` is for diagnosis. Pub/sub delivers at most once, to the subscribers connected at that
  * moment: a node that is not subscribed hears nothing, so while the subscription is down the
@@ -28,7 +29,9 @@ export type Invalidation =
   /** The shared key-server configuration or event log changed (src/main/shared-keyservers.ts). */
   | { readonly kind: 'keyservers' }
   /** Validate key server `id` (every key server when undefined) from each node, now. */
-  | { readonly kind: 'validate'; readonly id: number | undefined };
+  | { readonly kind: 'validate'; readonly id: number | undefined }
+  /** The shared SSO settings changed (chssoconfig; src/storage/redis/settings-store.ts). */
+  | { readonly kind: 'settings' };
 
 export interface InvalidationListener {
   /**
@@ -79,6 +82,8 @@ export function parseInvalidation(
       return { from, message: { kind: 'service-id' } };
     case 'keyservers':
       return { from, message: { kind: 'keyservers' } };
+    case 'settings':
+      return { from, message: { kind: 'settings' } };
     case 'validate': {
       const id = o['id'];
       if (id === undefined) return { from, message: { kind: 'validate', id: undefined } };
