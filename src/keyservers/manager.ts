@@ -408,6 +408,47 @@ export class KeyServerManager {
     return Promise.all(targets.map((k) => this.validateOne(k)));
   }
 
+  /**
+   * rmnode: forgets a node that left the cluster — its record and its validations; each key
+   * server's status then follows the remaining nodes, and its events are auto-fixed when every
+   * remaining node's latest validation passed. A node cannot remove itself, nor the last node.
+   */
+  async removeNode(idOrName: string): Promise<ClusterNode> {
+    return this.#commit(() => {
+      const nodes = this.deps.store.listNodes();
+      const node = nodes.find((n) => n.id === idOrName || n.name === idOrName);
+      if (!node) throw new KeyServerError('NODE_NOT_FOUND', `no node ${JSON.stringify(idOrName)}`);
+      if (node.id === this.deps.localNodeId || nodes.length === 1)
+        throw new KeyServerError(
+          'KEYSERVER_INVALID_PARAMETER',
+          nodes.length === 1
+            ? 'the only node cannot be removed'
+            : 'a node cannot remove itself: run rmnode at another node',
+        );
+      this.deps.store.transaction(() => {
+        this.deps.store.deleteNode(node.id);
+        for (const ks of this.list()) {
+          const latest = ks.lastValidation.filter((r) => r.nodeId !== node.id);
+          if (latest.length === ks.lastValidation.length) continue;
+          const objectId = String(ks.id);
+          if (latest.length > 0 && latest.every((r) => r.outcome.ok))
+            this.deps.events.autoFix('keyserver', objectId);
+          this.deps.store.saveValidation(
+            ks.id,
+            latest,
+            latest.length === 0 ? ks.status : deriveStatus(latest),
+          );
+          const err = this.deps.events.highestPriorityUnfixed('keyserver', objectId);
+          this.deps.store.updateKeyServer({
+            ...this.deps.store.getKeyServer(ks.id)!,
+            errSeqNum: err?.sequenceNumber,
+          });
+        }
+      });
+      return node;
+    });
+  }
+
   #commit<T>(fn: () => T): Promise<T> {
     return this.deps.commit === undefined ? Promise.resolve(fn()) : this.deps.commit(fn);
   }

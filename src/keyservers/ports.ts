@@ -57,6 +57,7 @@ export interface KeyServerStore {
   putTypeConfig(c: KeyServerTypeConfig): void;
   listNodes(): ClusterNode[];
   putNode(n: ClusterNode): void;
+  deleteNode(id: string): void;
   getSystemCertificate(): SystemCertificate | undefined;
   putSystemCertificate(c: SystemCertificate): void;
   getEncryption(): EncryptionState;

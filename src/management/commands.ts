@@ -692,6 +692,16 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
     },
   },
 
+  rmnode: {
+    summary: 'forget a node that left the cluster, with its key-server validations',
+    shared: 'write',
+    spec: { options: {}, positionals: { names: ['ID|NAME'], min: 1, max: 1 } },
+    run: async (a, { services }) => {
+      const node = await services.manager.removeNode(a.positionals[0]!);
+      return { output: { kind: 'message', lines: [`Node ${node.name} removed`] } };
+    },
+  },
+
   lssystem: {
     summary: 'show system settings',
     shared: 'read',

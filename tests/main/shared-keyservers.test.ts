@@ -250,6 +250,40 @@ describe('key servers and events across nodes', () => {
     assert.equal(again[0]!.reportingNodeId, 'node-b');
   });
 
+  test('rmnode forgets a node that left: its failing validation no longer counts, its event is auto-fixed', async () => {
+    const [a, b] = await twoNodes();
+    await a.run('mkkeyserver', '-ip', '127.0.0.1', '-port', String(kmip.port), '-name', 'ks');
+    // Node B's service address is not one of this machine's: B's validation fails.
+    await b.run('chnodeserviceip', '-serviceip', '192.0.2.1');
+    await b.services.manager.validateHere(a.services.manager.find('ks').id);
+    await a.services.shared!.sync();
+    const degraded = a.services.manager.find('ks');
+    assert.equal(degraded.status, 'degraded');
+    const [event] = a.services.events.list({ fixed: false });
+    assert.equal(event?.reportingNodeId, 'node-b');
+    assert.equal(degraded.errSeqNum, event.sequenceNumber);
+
+    await rejectsWith(a.run('rmnode', 'node-a'), 'KEYSERVER_INVALID_PARAMETER');
+    await rejectsWith(a.run('rmnode', 'node-z'), 'NODE_NOT_FOUND');
+    await rejectsWith(a.run('rmnode', "node-b' OR 1=1 --"), 'NODE_NOT_FOUND');
+    await a.run('rmnode', 'node-b');
+    await b.services.shared!.sync();
+    for (const n of [a, b]) {
+      const ks = n.services.manager.find('ks');
+      assert.equal(ks.status, 'online');
+      assert.deepEqual(
+        ks.lastValidation.map((r) => r.nodeId),
+        ['node-a'],
+      );
+      assert.equal(ks.errSeqNum, undefined);
+      assert.equal(n.services.events.get(event.sequenceNumber)?.autoFixed, true);
+      assert.deepEqual(
+        rows(await n.run('lsnode')).map((r) => r[0]),
+        ['node-a'],
+      );
+    }
+  });
+
   test('changes at two nodes at once are serialised: one name, at most four key servers', async () => {
     const [a, b] = await twoNodes();
     const args = (port: number, name: string): string[] => [

@@ -241,7 +241,7 @@ export class SqliteKeyServerStore implements KeyServerStore {
       .run(n.id, n.name, n.ipv4 ?? null, n.ipv6 ?? null);
   }
 
-  /** Removes a node record (a cluster node taking over one machine's only node). */
+  /** Removes a node record (rmnode; a cluster node taking over one machine's only node). */
   deleteNode(id: string): void {
     this.db.prepare('DELETE FROM nodes WHERE id = ?').run(id);
   }
