@@ -92,7 +92,7 @@ describe('shared SSO settings', () => {
     assert.equal(readFileSync(b.file, 'utf8'), text);
   });
 
-  test('hostile or invalid values in Redis are refused by name and change nothing', async () => {
+  test('hostile or invalid values in Redis are refused by name and change nothing', () => {
     const { b } = nodes();
     const before = readFileSync(b.file, 'utf8');
     for (const [p, v] of [
