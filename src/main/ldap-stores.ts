@@ -10,6 +10,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { SekishoConfig } from '../config/index.ts';
 import { LdapAccessControlRepository } from '../storage/ldap/access-control-store.ts';
 import { LdapPool } from '../storage/ldap/connection.ts';
+import { ReplicatedAccessControlRepository } from '../storage/ldap/replicated-access-control.ts';
 import { ReplicatedUserRepository } from '../storage/ldap/replicated-user-repository.ts';
 import { LdapUserRepository } from '../storage/ldap/user-store.ts';
 import { SqliteAccessControlRepository } from '../storage/sqlite/access-control-store.ts';
@@ -75,13 +76,24 @@ export function openLdapStores(
             references: references.map((r) => ({ name: r.url, repo: usersOn(r.pool) })),
             retryAfterMs: l['reference-retry-ms'],
           }),
-    // Roles, sites and resources stay on the update server, reads included: they are few and
-    // small, and a lagging consumer would only delay an administrator's change. Spreading
-    // their reads over the reference servers is not done (docs/ldap.md).
+    // Roles, sites and resources are read like the users (reference servers first), except
+    // right after this process wrote one (docs/ldap.md "Update and reference servers").
     accessControl:
       acBase === undefined
         ? new SqliteAccessControlRepository(db)
-        : new LdapAccessControlRepository({ pool, base: acBase }),
+        : references.length === 0
+          ? new LdapAccessControlRepository({ pool, base: acBase })
+          : new ReplicatedAccessControlRepository({
+              update: {
+                name: l.url,
+                repo: new LdapAccessControlRepository({ pool, base: acBase }),
+              },
+              references: references.map((r) => ({
+                name: r.url,
+                repo: new LdapAccessControlRepository({ pool: r.pool, base: acBase }),
+              })),
+              retryAfterMs: l['reference-retry-ms'],
+            }),
     close: () => {
       void pool.close();
       for (const r of references) void r.pool.close();
