@@ -24,7 +24,7 @@ import { ensureDevPki } from './dev-pki.ts';
 import { loadStartConfig, needsInit } from './init.ts';
 import { readRunInfo } from './run-file.ts';
 import { openServices, repositoryAdapters } from './services.ts';
-import { listenToCluster, openCluster } from './cluster.ts';
+import { listenToCluster, loadRedis, openCluster } from './cluster.ts';
 import { ACCESS_LOG_FILES, openProcessLogs } from './access-logs.ts';
 import { parseListen } from './start.ts';
 import { businessSpec } from './start-spec.ts';
@@ -84,7 +84,7 @@ export async function business(
   }
 
   // On a cluster: the shared service ID, lockout and sessions, and the other nodes' messages.
-  const cluster = openCluster(config, (message) => {
+  const cluster = await openCluster(config, (message) => {
     io.stderr(`sekisho business: could not tell the other nodes: ${message}\n`);
   });
   if (cluster !== undefined && !(await cluster.connected(5000))) {
@@ -115,9 +115,15 @@ export async function business(
   };
   // A session this process ends (an idle timeout found here) is forgotten by its server at once.
   const holder: { server?: BusinessServer } = {};
-  const sessionStore = openSessionStore(config, services, cluster, (id) => {
-    holder.server?.forgetSession(id);
-  });
+  const sessionStore = openSessionStore(
+    config,
+    services,
+    cluster,
+    (id) => {
+      holder.server?.forgetSession(id);
+    },
+    config.sessions.store === 'redis' ? await loadRedis() : undefined,
+  );
   const closeLogs = async (): Promise<void> => {
     await logs.close();
     await sessionStore.close();

@@ -8,7 +8,7 @@
  * (fail closed) — and one subscribed to `<prefix>events`. Both reconnect by themselves.
  */
 import os from 'node:os';
-import { Redis } from 'iovalkey';
+import type { Redis } from 'iovalkey';
 import type { SekishoConfig } from '../config/index.ts';
 import type { LockoutPolicy, LockoutState } from '../sso/core/lockout.ts';
 import type { Session, SessionId, SessionState } from '../sso/core/session.ts';
@@ -61,16 +61,25 @@ export interface OpenCluster {
 const CONNECTION = { connectTimeout: 5000, keepAlive: 10_000 } as const;
 
 /**
+ * The Redis client class, loaded on first use: iovalkey costs a process ~18 MB of memory that
+ * one machine without Redis does not need.
+ */
+export async function loadRedis(): Promise<typeof Redis> {
+  return (await import('iovalkey')).Redis;
+}
+
+/**
  * Opens the cluster connections, or undefined when `cluster.enabled` is false. `onError` hears
  * publication failures.
  */
-export function openCluster(
+export async function openCluster(
   config: SekishoConfig,
   onError: (message: string) => void,
-): OpenCluster | undefined {
+): Promise<OpenCluster | undefined> {
   const c = config.cluster;
   const url = c['redis-url'];
   if (!c.enabled || url === undefined) return undefined;
+  const Redis = await loadRedis();
   let last = '';
   const note = (e: unknown): void => {
     last = e instanceof Error ? e.message : String(e);

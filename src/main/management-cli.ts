@@ -167,7 +167,7 @@ async function execute(
       // hear what this command changes (docs/cluster.md).
       // Read once: the repository, the cluster, the log directory and the settings file.
       const { config, file } = loadStartConfig(dataDir, undefined);
-      const cluster = openCluster(config, (message) => {
+      const cluster = await openCluster(config, (message) => {
         io.stderr(`sekisho ${name}: could not tell the other nodes: ${message}\n`);
       });
       if (cluster !== undefined && !(await cluster.connected(5000))) {

@@ -8,7 +8,7 @@
  * is told to `onEnded` at once — this process's business server forgets it — and on a cluster
  * announced to the other nodes (docs/cluster.md).
  */
-import { Redis } from 'iovalkey';
+import type { Redis as RedisClient } from 'iovalkey';
 import type { SekishoConfig } from '../config/index.ts';
 import type { SessionStore } from '../sso/ports/session-store.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
@@ -23,13 +23,17 @@ export interface OpenSessionStore {
   close(): Promise<void>;
 }
 
+/**
+ * @param redis the Redis client class (cluster.ts `loadRedis`), required for `sessions.store: redis`.
+ */
 export function openSessionStore(
   config: SekishoConfig,
   services: OpenServices,
   cluster?: OpenCluster,
   onEnded?: (sessionId: string) => void,
+  redis?: typeof RedisClient,
 ): OpenSessionStore {
-  const opened = openStore(config, services, cluster);
+  const opened = openStore(config, services, cluster, redis);
   return {
     ...opened,
     store: new PublishingSessionStore(opened.store, async (m) => {
@@ -43,6 +47,7 @@ function openStore(
   config: SekishoConfig,
   services: OpenServices,
   cluster: OpenCluster | undefined,
+  Redis: typeof RedisClient | undefined,
 ): OpenSessionStore {
   if (cluster !== undefined) {
     return {
@@ -54,6 +59,8 @@ function openStore(
   }
   const s = config.sessions;
   if (s.store === 'redis' && s['redis-url'] !== undefined) {
+    if (Redis === undefined)
+      throw new Error('sessions.store redis: load the client first (loadRedis)');
     const client = new Redis(s['redis-url'], {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

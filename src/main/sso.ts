@@ -32,6 +32,7 @@ import { openSessionStore } from './session-store.ts';
 import type { ManagementServices } from '../management/context.ts';
 import { UsageError } from '../cli/args.ts';
 import { listenToCluster, type OpenCluster } from './cluster.ts';
+import type { Redis } from 'iovalkey';
 
 export { ACCESS_LOG_FILES, SYSTEM_LOG_FILE } from './access-logs.ts';
 
@@ -76,6 +77,8 @@ export interface SsoWiring {
   readonly now?: () => Date;
   /** Several nodes over Redis (`cluster.enabled`); undefined on one machine. */
   readonly cluster?: OpenCluster;
+  /** The Redis client class, for `sessions.store: redis` (src/main/cluster.ts loadRedis). */
+  readonly redis?: typeof Redis;
   /** On a cluster: another node changed the shared SSO settings (src/main/start.ts). */
   readonly settingsChanged?: () => void;
 }
@@ -103,9 +106,15 @@ export function openSso(w: SsoWiring): SsoRoles {
   let sessionsPolicy = sessionsPolicyOf(config);
   // A session that ends (however it ends) is forgotten by this process's business server at
   // once, not after its cache.
-  const sessionStore = openSessionStore(config, services, w.cluster, (id) => {
-    holder.business?.forgetSession(id);
-  });
+  const sessionStore = openSessionStore(
+    config,
+    services,
+    w.cluster,
+    (id) => {
+      holder.business?.forgetSession(id);
+    },
+    w.redis,
+  );
   const sessions = sessionManagement
     ? new SessionManager({
         ...(w.now === undefined ? {} : { now: w.now }),

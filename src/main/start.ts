@@ -36,7 +36,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
 import { ensureAdminToken, readRunInfo, removeRunInfo, writeRunInfo } from './run-file.ts';
 import { LOCAL_KEK_FILE, openServices, repositoryAdapters } from './services.ts';
-import { openCluster } from './cluster.ts';
+import { loadRedis, openCluster } from './cluster.ts';
 
 /** Parses HOST:PORT or [IPv6]:PORT (port 0: any free port). */
 export function parseListen(text: string): { host: string; port: number } {
@@ -113,7 +113,7 @@ export async function start(
     return 1;
   }
   // Several nodes over Redis (docs/cluster.md); undefined on one machine.
-  const cluster = openCluster(config, (message) => {
+  const cluster = await openCluster(config, (message) => {
     io.stderr(`sekisho: could not tell the other nodes: ${message}\n`);
   });
   if (cluster !== undefined && !(await cluster.connected(5000))) {
@@ -166,6 +166,7 @@ export async function start(
   const publicOrigin = (): string =>
     config.server['public-url'] ?? holder.origin ?? 'https://127.0.0.1';
   const sso = openSso({
+    ...(config.sessions.store === 'redis' ? { redis: await loadRedis() } : {}),
     dataDir,
     config,
     services,

@@ -58,7 +58,7 @@ async function node(name: string, prefix: string, dir?: string): Promise<Node> {
       },
     }),
   });
-  const cluster = openCluster(config, () => undefined)!;
+  const cluster = (await openCluster(config, () => undefined))!;
   assert.ok(await cluster.connected(5000));
   const services = openServices(dataDir, config, cluster);
   let closed = false;
