@@ -479,7 +479,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   lssystemcert: {
     summary: 'show the system certificate (the TLS client identity towards key servers)',
-    shared: 'write',
+    shared: 'read',
     spec: { options: { delim: LIST_OPTIONS.delim } },
     run: async (a, { services }) => {
       delimOf(a);
