@@ -35,7 +35,7 @@ import { formatAccessLine, MemorySystemLog } from '../src/logs/index.ts';
 import type { RepositoryRecord, SessionRecord } from '../src/logs/index.ts';
 import { MANAGEMENT_COMMANDS } from '../src/management/commands.ts';
 import { argsFromArgv, runCommand } from '../src/management/runner.ts';
-import { openServices } from '../src/main/services.ts';
+import { openServices, repositoryAdapters } from '../src/main/services.ts';
 import { createPasswordHasher } from '../src/sso/core/password.ts';
 import { newSsoUser } from '../src/sso/core/user.ts';
 import { RepositoryServer } from '../src/sso/servers/repository-server.ts';
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
         },
       }),
     });
-    const services = openServices(dataDir, config);
+    const services = openServices(dataDir, config, undefined, await repositoryAdapters(config));
     opened.services = services;
     // (a) sign-on
     const server = new RepositoryServer({

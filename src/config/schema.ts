@@ -191,7 +191,7 @@ export const LdapSchema = Type.Object(
     ),
     mode: enumOf(LDAP_MODES, {
       description:
-        '`openldap`: users are entries with `uid` and the Sekisho schema (schema/sekisho.ldif). `ad`: Active Directory users (`sAMAccountName`, roles from `role-attribute`, AD lockout and expiry honoured; read-only without the SSO schema extension).',
+        '`openldap`: users are entries with `uid` and the Sekisho schema (schema/sekisho.ldif). `ad`: Active Directory users (`sAMAccountName`, roles from `role-attribute`, AD lockout and expiry honoured; read-only without the SSO schema extension); passwords are checked by a bind as the user, on a connection of its own with the same TLS (docs/ldap.md).',
       default: 'openldap',
     }),
     'role-attribute': Type.String({
@@ -206,7 +206,7 @@ export const LdapSchema = Type.Object(
     'pool-size': integer(
       1,
       64,
-      'Connections to the directory kept open by each node.',
+      'Connections to the directory kept open by each node. With `mode: ad`, also the most password checks (binds as the user, each on a short-lived connection of its own) running at once.',
       DEFAULT_LDAP_POOL_SIZE,
     ),
     'timeout-ms': integer(
@@ -217,7 +217,7 @@ export const LdapSchema = Type.Object(
     ),
     'allow-plaintext': Type.Boolean({
       description:
-        'Permit `ldap://` without StartTLS, to a loopback address only (a directory on the same machine): anywhere else the service password and every password hash would cross the network in clear.',
+        'Permit `ldap://` without StartTLS, to a loopback address only (a directory on the same machine): anywhere else the service password and every password hash (with `mode: ad`, every password typed at sign-on) would cross the network in clear.',
       default: false,
     }),
   },

@@ -317,6 +317,7 @@ export function registerSsoApp(app: FastifyInstance, o: SsoAppOptions): void {
     if (result.cause === 'locked' || result.lockedNow) return PAGE_TEXTS.locked[lang];
     if (result.cause === 'outside_validity_period') return PAGE_TEXTS.outside_validity_period[lang];
     if (result.cause === 'type_mismatch') return PAGE_TEXTS.type_mismatch[lang];
+    if (result.cause === 'password_expired') return PAGE_TEXTS.password_expired[lang];
     return PAGE_TEXTS.invalid[lang];
   };
 

@@ -27,6 +27,10 @@ export const PAGE_TEXTS = {
     ja: 'この利用者は現在有効期間外です。管理者に連絡してください。',
     en: 'This user is outside its validity period. Contact your administrator.',
   },
+  password_expired: {
+    ja: 'パスワードの有効期限が切れています。パスワードを変更してから、もう一度サインオンしてください。',
+    en: 'Your password has expired. Change it, then sign on again.',
+  },
   type_mismatch: {
     ja: 'この利用者に許可された認証方式ではありません。',
     en: 'This authentication method is not allowed for this user.',

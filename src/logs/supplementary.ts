@@ -554,6 +554,21 @@ export const SUPPLEMENTARY = {
       en: 'Enter the correct user ID and password; check that the logged user ID is registered and unique, that userPassword and the ssoUser object class are set, and check the user search base and the registered certificate.',
     },
   },
+  PASSWORD_EXPIRED: {
+    text: 'Password expired',
+    logs: REPO,
+    outcome: 'failed',
+    verified: false,
+    source: 'Sekisho (Active Directory bind, data 532 or 773)',
+    meaning: {
+      ja: 'パスワードは正しいものの、Active Directoryで有効期限が切れているか、次回ログオン時に変更が必要とされています。失敗回数は加算しません。',
+      en: 'The password was right, but it has expired in Active Directory or must be changed at the next logon. The failure count is not incremented.',
+    },
+    action: {
+      ja: '利用者にWindowsのサインインなどでActive Directoryのパスワードを変更してもらってから、もう一度サインオンしてもらってください。',
+      en: 'Have the user change the Active Directory password (for example at a Windows sign-in), then sign on again.',
+    },
+  },
   // ---- Repository server, succeeded results (update system) ---------------------------------
   ALREADY_LOCKED_UPDATE: {
     text: 'Already locked',

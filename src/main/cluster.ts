@@ -22,6 +22,7 @@ import type {
 import type {
   Page,
   PageRequest,
+  PasswordVerifier,
   RecordedFailure,
   UserChanges,
   UserRepository,
@@ -296,9 +297,11 @@ export class PublishingUserRepository implements UserRepository {
     this.#publish = publish;
     const current = inner.findCurrent?.bind(inner);
     if (current !== undefined) this.findCurrent = current;
+    if (inner.passwordVerifier !== undefined) this.passwordVerifier = inner.passwordVerifier;
   }
 
   readonly findCurrent?: (dn: UserDn) => Promise<SsoUser | undefined>;
+  readonly passwordVerifier?: PasswordVerifier;
 
   #user(dn: string): Promise<void> {
     return this.#publish({ kind: 'user', dn });

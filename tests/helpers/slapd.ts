@@ -10,7 +10,8 @@
 // whose ACLs give it write access (manage, for the Relax control) and no size limit, as a
 // production Sekisho account would have. Ready once the service account can bind. `stop` and
 // `start` take the server down and bring it back on the same ports and data; `close` stops it
-// and removes the directory.
+// and removes the directory. `stats` logs every operation (`simpleBinds` reads the binds back);
+// `allowUnauthenticatedBind` makes a DN with an empty password bind as anonymous, as AD does.
 //
 // Replication (update-type and reference-type repository servers): `replication: { role:
 // 'provider' }` adds the syncprov overlay and a replication account (read access to everything,
@@ -52,6 +53,17 @@ export interface SlapdOptions {
   readonly dataFile?: string;
   /** Provider (syncprov) or consumer (syncrepl of `provider`); absent = a standalone server. */
   readonly replication?: { readonly role: 'provider' } | SlapdConsumerOf;
+  /**
+   * Accept an unauthenticated bind (a DN with an empty password) as anonymous, as Active
+   * Directory does (`olcAllows: bind_anon_dn`); slapd refuses it by default.
+   */
+  readonly allowUnauthenticatedBind?: boolean;
+  /**
+   * Log every operation and its result (`slapd -d stats`) into {@link Slapd.log}: connections,
+   * `BIND dn="…" method=128` lines (never the password), search filters. For tests that count
+   * what reached the directory ({@link simpleBinds}).
+   */
+  readonly stats?: boolean;
 }
 
 export interface SlapdConsumerOf {
@@ -202,6 +214,7 @@ function configLdif(o: {
   replicatorDn: string | undefined;
   /** Consumer: its olcSyncrepl and olcUpdateRef. */
   consumer: { syncrepl: string; updateRef: string } | undefined;
+  allowUnauthenticatedBind: boolean;
 }): string {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -223,6 +236,7 @@ function configLdif(o: {
     // 3.3 = TLS 1.2 (OpenLDAP counts SSL 3.0 as 3.0).
     'olcTLSProtocolMin: 3.3',
     'olcLogLevel: none',
+    ...(o.allowUnauthenticatedBind ? ['olcAllows: bind_anon_dn'] : []),
     '',
     'dn: cn=module{0},cn=config',
     'objectClass: olcModuleList',
@@ -408,6 +422,7 @@ async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
       schemaFiles: options.schemaFiles ?? [],
       replicatorDn: replicator?.dn,
       consumer,
+      allowUnauthenticatedBind: options.allowUnauthenticatedBind ?? false,
     }),
   );
   await run(SLAPADD, ['-n', '0', '-F', configDir, '-l', path.join(dir, 'config.ldif')]);
@@ -442,7 +457,7 @@ async function setUp(dir: string, options: SlapdOptions): Promise<Slapd> {
       SLAPD,
       [
         '-d',
-        '0',
+        options.stats === true ? 'stats' : '0',
         '-F',
         configDir,
         '-h',
@@ -601,4 +616,12 @@ export async function waitForReplication(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * The DNs of the simple binds in a `stats` log ({@link SlapdOptions.stats}), in order, lower
+ * case: one per bind request that reached the server.
+ */
+export function simpleBinds(log: string): string[] {
+  return [...log.matchAll(/ BIND dn="([^"]*)" method=128$/gm)].map((m) => m[1]!.toLowerCase());
 }

@@ -3,7 +3,8 @@
  * (tests/fixtures/ldap/ad-lite.schema, since slapd lacks AD's schema): the user ID is
  * sAMAccountName (uid ignored), roles come from memberOf (a group DN counts as its CN, a
  * mapping table wins), lockoutTime locks, ACCOUNTDISABLE and accountExpires end the validity,
- * writes are refused, and lockout is written only to entries with the SSO schema extension.
+ * writes are refused, and lockout is written only to entries with the SSO schema extension
+ * (on others `recordFailure` says it recorded nothing). Passwords: ldap-ad-password.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,53 +16,32 @@ import { withinValidity } from '../../src/sso/core/authenticate.ts';
 import { toFileTime } from '../../src/storage/ldap/active-directory.ts';
 import { LdapPool } from '../../src/storage/ldap/connection.ts';
 import { LdapUserRepository } from '../../src/storage/ldap/user-store.ts';
-import { startSlapd } from '../helpers/slapd.ts';
+import { AD_USERS, adUser, startAdSlapd } from '../helpers/ad-directory.ts';
 
 const LOCKED_AT = new Date('2030-03-01T10:00:00Z');
 const EXPIRES = new Date('2031-01-01T00:00:00Z');
 const NOW = new Date('2030-06-01T00:00:00Z');
-const USERS = 'OU=Users,DC=corp,DC=test';
+const USERS = AD_USERS;
 
-function adUser(
-  name: string,
-  lines: string[] = [],
-  classes = ['top', 'person', 'organizationalPerson', 'user'],
-): string {
-  return [
-    `dn: CN=${name},${USERS}`,
-    ...classes.map((c) => `objectClass: ${c}`),
-    `cn: ${name}`,
-    `sn: ${name}`,
-    `sAMAccountName: ${name.toLowerCase()}`,
-    ...(lines.some((l) => l.startsWith('userAccountControl:')) ? [] : ['userAccountControl: 512']),
-    ...lines,
-  ].join('\n');
-}
-
-const slapd = await startSlapd({
-  suffix: 'DC=corp,DC=test',
-  schemaFiles: [new URL('../fixtures/ldap/ad-lite.schema', import.meta.url).pathname],
-  data: [
-    `dn: ${USERS}\nobjectClass: organizationalUnit\nou: Users`,
-    'dn: OU=Groups,DC=corp,DC=test\nobjectClass: organizationalUnit\nou: Groups',
-    adUser('Alice', [
+const slapd = await startAdSlapd([
+  adUser('Alice', {
+    lines: [
       'memberOf: CN=Finance,OU=Groups,DC=corp,DC=test',
       'memberOf: CN=Admins,OU=Groups,DC=corp,DC=test',
       'memberOf: CN=A group name far longer than thirty-two bytes,OU=Groups,DC=corp,DC=test',
       'uid: not-alice',
       'lockoutTime: 0',
       'accountExpires: 9223372036854775807',
-    ]),
-    adUser('Bob', [`lockoutTime: ${toFileTime(LOCKED_AT)}`]),
-    adUser('Carol', ['userAccountControl: 514']),
-    adUser('Dave', [`accountExpires: ${toFileTime(EXPIRES)}`]),
-    adUser(
-      'Erin',
-      ['ssoFailureCount: 0', 'ssoUserStatus: good', 'ssoRoleName: auditors'],
-      ['top', 'person', 'organizationalPerson', 'user', 'ssoUser'],
-    ),
-  ].join('\n\n'),
-});
+    ],
+  }),
+  adUser('Bob', { lines: [`lockoutTime: ${toFileTime(LOCKED_AT)}`] }),
+  adUser('Carol', { lines: ['userAccountControl: 514'] }),
+  adUser('Dave', { lines: [`accountExpires: ${toFileTime(EXPIRES)}`] }),
+  adUser('Erin', {
+    lines: ['ssoFailureCount: 0', 'ssoUserStatus: good', 'ssoRoleName: auditors'],
+    classes: ['top', 'person', 'organizationalPerson', 'user', 'ssoUser'],
+  }),
+]);
 after(() => slapd.close());
 
 const pool = new LdapPool({
@@ -119,12 +99,16 @@ void describe('LdapUserRepository, mode ad', () => {
     const policy = lockoutPolicy({ maxFailureCount: 2 });
     const alice = await repo.findByUid('alice');
     assert.ok(alice);
-    assert.equal((await repo.recordFailure(alice.dn, policy, NOW)).event, 'counted');
+    const unwritten = await repo.recordFailure(alice.dn, policy, NOW);
+    assert.equal(unwritten.event, 'counted');
+    assert.equal(unwritten.unrecorded, true, 'says that it counted nothing');
     assert.equal((await repo.findByDn(alice.dn))?.ssoFailureCount, 0, 'nothing written to AD');
     const erin = await repo.findByUid('erin');
     assert.ok(erin);
     assert.deepEqual(erin.ssoRoleName, ['auditors']);
-    assert.equal((await repo.recordFailure(erin.dn, policy, NOW)).event, 'counted');
+    const counted = await repo.recordFailure(erin.dn, policy, NOW);
+    assert.equal(counted.event, 'counted');
+    assert.equal(counted.unrecorded, undefined);
     assert.equal((await repo.recordFailure(erin.dn, policy, NOW)).event, 'locked');
     assert.equal((await repo.findByDn(erin.dn))?.ssoUserStatus, 'locked');
     assert.equal((await repo.unlock(erin.dn)).locked, true);

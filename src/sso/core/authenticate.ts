@@ -11,8 +11,12 @@
  * 2. if {@link shouldVerifyPassword} is true, `verifyPassword(password, user.userPassword)`;
  *    otherwise, when a password was presented, `dummyVerify(password)` — for unknown users,
  *    locked users, users outside their validity period and every other early failure, so that
- *    every attempt with a password costs one argon2id;
- * 3. {@link decideAttempt} with the result;
+ *    every attempt with a password costs one argon2id. Where the repository verifies passwords
+ *    itself (`passwordCheck: 'repository'`, `UserRepository.passwordVerifier`: a bind as the
+ *    user in Active Directory), the same with its `verify` and `dummyVerify`: every attempt
+ *    with a password costs one bind;
+ * 3. {@link decideAttempt} with the result (a repository's verdict other than match and
+ *    mismatch goes in `passwordRefusal`);
  * 4. apply `lockout`: `record_failure` → `UserRepository.recordFailure` (atomic; its event gives
  *    the final supplementary through {@link failureSupplementary}), `reset` →
  *    `resetFailures`, `release` → `unlock`;
@@ -47,6 +51,7 @@ export const AUTH_SUPPLEMENTARY_IDS = [
   'NO_CREDENTIALS',
   'PASSWORD_AUTH_REQUIRED',
   'CERT_AUTH_REQUIRED',
+  'PASSWORD_EXPIRED',
 ] as const;
 export type AuthSupplementaryId = (typeof AUTH_SUPPLEMENTARY_IDS)[number];
 
@@ -61,8 +66,46 @@ export const FAILURE_REASONS = [
   'no_password_stored',
   'wrong_password',
   'wrong_certificate',
+  'password_expired',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/**
+ * The answer of a repository that verifies passwords itself (`UserRepository.passwordVerifier`,
+ * src/sso/ports/user-repository.ts: Active Directory, by a bind as the user):
+ * - `match`, `mismatch`: the password is right or wrong (a mismatch is counted, as a wrong
+ *   password checked against `userPassword` is);
+ * - `no_password`: the entry has no password to check (not counted, as no `userPassword`);
+ * - `no_such_user`: the entry is gone since it was read (not counted, as an unknown user);
+ * - `locked`: the directory has locked the account (AD 775);
+ * - `disabled`: the account is disabled, expired or may not sign on now (AD 533, 701, 530,
+ *   531): outside its validity period, as ACCOUNTDISABLE and accountExpires make it;
+ * - `password_expired`: the password was right but has expired or must be changed first
+ *   (AD 532, 773): no sign-on until the user changes it in the directory.
+ */
+export const PASSWORD_VERDICTS = [
+  'match',
+  'mismatch',
+  'no_password',
+  'no_such_user',
+  'locked',
+  'disabled',
+  'password_expired',
+] as const;
+export type PasswordVerdict = (typeof PASSWORD_VERDICTS)[number];
+/** A verdict that is neither a match nor a plain mismatch. */
+export type PasswordRefusal = Exclude<PasswordVerdict, 'match' | 'mismatch'>;
+
+/** How a verdict enters {@link AttemptInput}: `passwordMatches` and `passwordRefusal`. */
+export function verdictInput(verdict: PasswordVerdict): {
+  readonly passwordMatches: boolean;
+  readonly passwordRefusal: PasswordRefusal | undefined;
+} {
+  return {
+    passwordMatches: verdict === 'match',
+    passwordRefusal: verdict === 'match' || verdict === 'mismatch' ? undefined : verdict,
+  };
+}
 
 /**
  * What the repository must persist: `none`; `release` (an expired lock, released lazily);
@@ -95,10 +138,19 @@ export interface AttemptInput {
    */
   readonly certificateMatches: boolean | undefined;
   /**
-   * `verifyPassword` of the presented password against `user.userPassword`, run only when
-   * {@link shouldVerifyPassword} said so; `undefined` where a check was due is a mismatch.
+   * Who checks passwords: `stored` (the default) — the caller, against `user.userPassword`;
+   * `repository` — the repository itself (`UserRepository.passwordVerifier`), so that a user
+   * needs no stored `userPassword`.
+   */
+  readonly passwordCheck?: 'stored' | 'repository' | undefined;
+  /**
+   * `verifyPassword` of the presented password against `user.userPassword` (or the repository's
+   * verdict, through {@link verdictInput}), run only when {@link shouldVerifyPassword} said so;
+   * `undefined` where a check was due is a mismatch.
    */
   readonly passwordMatches: boolean | undefined;
+  /** The repository's verdict when it was a refusal other than a wrong password. */
+  readonly passwordRefusal?: PasswordRefusal | undefined;
   readonly policy: LockoutPolicy;
   readonly now: Date;
 }
@@ -253,9 +305,12 @@ function failed(
  * `dummyVerify` when a password was presented). False for unknown, non-ssoUser, locked,
  * out-of-period users, users with no stored password, and routes that do not use the password.
  */
-export function shouldVerifyPassword(input: Omit<AttemptInput, 'passwordMatches'>): boolean {
+export function shouldVerifyPassword(
+  input: Omit<AttemptInput, 'passwordMatches' | 'passwordRefusal'>,
+): boolean {
   const { user, presented, policy, now } = input;
-  if (user === undefined || !presented.password || user.userPassword === undefined) return false;
+  if (user === undefined || !presented.password) return false;
+  if (input.passwordCheck !== 'repository' && user.userPassword === undefined) return false;
   if (!hasSsoUserClass(user)) return false;
   if (isLocked(lockoutStateOf(user), policy, now).locked) return false;
   if (!withinValidity(user, now)) return false;
@@ -279,6 +334,43 @@ export const NO_CREDENTIALS_OUTCOME: AttemptOutcome = Object.freeze({
   released: false,
   prompt: 'password',
 });
+
+/**
+ * A password that could not be checked (no stored password) or that the repository refused for
+ * the account's state, not for the password itself: the outcome the same state read from the
+ * entry would have given, never counted as a failure.
+ */
+function refused(
+  refusal: PasswordRefusal,
+  method: AuthMethodToken,
+  lockout: LockoutAction,
+  released: boolean,
+): AttemptOutcome {
+  switch (refusal) {
+    case 'no_password':
+      return failed('no_password_stored', method, 'WRONG_ID_OR_PASSWORD', {
+        lockout,
+        released,
+        prompt: 'password',
+      });
+    case 'no_such_user':
+      // Gone since it was read: nothing to persist about it.
+      return failed('unknown_user', method, 'WRONG_ID_OR_PASSWORD', { prompt: 'password' });
+    case 'locked':
+      return failed('locked', method, 'ALREADY_LOCKED', { lockout, released });
+    case 'disabled':
+      return failed('outside_validity_period', method, 'OUT_OF_VALIDITY_PERIOD', {
+        lockout,
+        released,
+      });
+    case 'password_expired':
+      return failed('password_expired', method, 'PASSWORD_EXPIRED', { lockout, released });
+    default: {
+      const never: never = refusal;
+      return never;
+    }
+  }
+}
 
 /** Decides one sign-on attempt. Pure: reads nothing but its input. */
 export function decideAttempt(input: AttemptInput): AttemptOutcome {
@@ -320,13 +412,13 @@ export function decideAttempt(input: AttemptInput): AttemptOutcome {
         released,
       };
     case 'password': {
-      if (user.userPassword === undefined) {
-        return failed('no_password_stored', r.method, 'WRONG_ID_OR_PASSWORD', {
-          lockout: baseLockout,
-          released,
-          prompt: 'password',
-        });
-      }
+      const refusal =
+        input.passwordCheck === 'repository'
+          ? input.passwordRefusal
+          : user.userPassword === undefined
+            ? 'no_password'
+            : undefined;
+      if (refusal !== undefined) return refused(refusal, r.method, baseLockout, released);
       if (input.passwordMatches === true) {
         const dirty = released || state.failureCount > 0 || state.locked;
         return {

@@ -6,6 +6,7 @@
  * Errors are `SsoError`s: `SSO_USER_NOT_FOUND` for an operation on a DN that does not
  * exist, `SSO_USER_EXISTS` when `add` meets a DN or uid already present.
  */
+import type { PasswordVerdict } from '../core/authenticate.ts';
 import type { FailureTransition, LockoutPolicy, LockoutState } from '../core/lockout.ts';
 import type { CertMappingAttribute, SsoUser, UserDn } from '../core/user.ts';
 
@@ -85,6 +86,33 @@ export type UserChanges = Partial<
 export interface RecordedFailure extends FailureTransition {
   /** The state before the transition (as compared). */
   readonly previous: LockoutState;
+  /**
+   * True when the repository keeps no lockout state for this user and wrote nothing (Active
+   * Directory without the SSO schema extension: the directory's own lockout policy counts the
+   * failed bind); `state` and `event` are then only what the transition would have been, and
+   * the caller records no count and no lock.
+   */
+  readonly unrecorded?: boolean;
+}
+
+/**
+ * Password verification by the repository itself, for a repository that cannot hand out
+ * password hashes (Active Directory: `unicodePwd` is write-only): the directory checks the
+ * password. The repository server then calls these instead of the hasher, following the same
+ * timing rule (src/sso/core/authenticate.ts): every attempt with a password costs one
+ * `verify` or one `dummyVerify`, which cost the same.
+ *
+ * Neither method logs, keeps or echoes the password; both reject with
+ * `SSO_REPOSITORY_UNAVAILABLE` when the directory cannot answer.
+ */
+export interface PasswordVerifier {
+  /** The directory's verdict on `password` for `user` (found by this repository). */
+  verify(user: SsoUser, password: string): Promise<PasswordVerdict>;
+  /**
+   * Spends what {@link verify} costs — against no account — and resolves `mismatch`: for
+   * unknown users, locked users and every other attempt whose password is not checked.
+   */
+  dummyVerify(password: string): Promise<'mismatch'>;
 }
 
 export interface UserRepository {
@@ -158,4 +186,11 @@ export interface UserRepository {
    * Absent on a repository whose reads are always current.
    */
   findCurrent?(dn: UserDn): Promise<SsoUser | undefined>;
+
+  /**
+   * Only on a repository that verifies passwords itself (Active Directory, by a bind as the
+   * user): the repository server uses it instead of comparing with `userPassword`, which such
+   * a repository never returns. Wrappers pass it on. Absent everywhere else.
+   */
+  readonly passwordVerifier?: PasswordVerifier;
 }

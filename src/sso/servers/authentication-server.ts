@@ -58,6 +58,7 @@ export const SIGN_ON_CAUSES = [
   'outside_validity_period',
   'type_mismatch',
   'already_signed_on',
+  'password_expired',
 ] as const;
 export type SignOnCause = (typeof SIGN_ON_CAUSES)[number];
 
@@ -99,6 +100,8 @@ function causeOf(reason: FailureReason): SignOnCause {
       return 'outside_validity_period';
     case 'type_mismatch':
       return 'type_mismatch';
+    case 'password_expired':
+      return 'password_expired';
     case 'unknown_user':
     case 'not_sso_user':
     case 'no_password_stored':

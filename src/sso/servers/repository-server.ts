@@ -6,9 +6,11 @@
  * One `authenticate` call is one request of an authentication server. It follows the protocol of
  * src/sso/core/authenticate.ts: look the user up (by user ID and/or certificate), spend exactly
  * one argon2id whenever a password was presented (the real one or a dummy: unknown users cost
- * what known ones cost), decide with `decideAttempt`, then apply the lockout action through the
- * repository's atomic operations, whose result — not the state read before — decides the
- * supplementary information, so that 100 parallel wrong passwords lock the user exactly once.
+ * what known ones cost; on a repository that verifies passwords itself,
+ * `UserRepository.passwordVerifier` — Active Directory — one bind, real or dummy), decide with
+ * `decideAttempt`, then apply the lockout action through the repository's atomic operations,
+ * whose result — not the state read before — decides the supplementary information, so that
+ * 100 parallel wrong passwords lock the user exactly once.
  *
  * This process is the update system (更新系): lockout writes are its own, and each one is also
  * recorded as a `Modification succeeded.` line with the update-system supplementary (seed 003).
@@ -16,12 +18,18 @@
 import type { SsoUser } from '../core/user.ts';
 import { isRepositoryUnavailable, type RepositoryFailureReason } from '../core/errors.ts';
 import type { CertMappingAttribute } from '../core/user.ts';
-import type { AttemptOutcome, AuthSupplementaryId, LogResult } from '../core/authenticate.ts';
+import type {
+  AttemptInput,
+  AttemptOutcome,
+  AuthSupplementaryId,
+  LogResult,
+} from '../core/authenticate.ts';
 import {
   decideAttempt,
   failureSupplementary,
   presentedMethod,
   shouldVerifyPassword,
+  verdictInput,
 } from '../core/authenticate.ts';
 import type { LockoutPolicy } from '../core/lockout.ts';
 import type { PasswordHasher } from '../core/password.ts';
@@ -297,21 +305,44 @@ export class RepositoryServer {
         (!this.#o.compareStoredCertificate || matchStoredCertificate(user, req.certificate));
     }
 
-    const base = { user, presented, certificateMatches, policy, now };
-    let passwordMatches: boolean | undefined;
+    // A repository that verifies passwords itself (Active Directory: a bind as the user)
+    // replaces the hasher, with the same rule: one verification or one dummy per password.
+    const verifier = this.#o.users.passwordVerifier;
+    const base = {
+      user,
+      presented,
+      certificateMatches,
+      policy,
+      now,
+      passwordCheck: verifier === undefined ? ('stored' as const) : ('repository' as const),
+    };
+    let password: Pick<AttemptInput, 'passwordMatches' | 'passwordRefusal'> = {
+      passwordMatches: undefined,
+    };
     if (req.password !== undefined) {
-      if (user !== undefined && user.userPassword !== undefined && shouldVerifyPassword(base)) {
+      if (verifier !== undefined) {
+        password =
+          user !== undefined && shouldVerifyPassword(base)
+            ? verdictInput(await verifier.verify(user, req.password))
+            : verdictInput(await verifier.dummyVerify(req.password));
+      } else if (
+        user !== undefined &&
+        user.userPassword !== undefined &&
+        shouldVerifyPassword(base)
+      ) {
         try {
-          passwordMatches = await this.#o.hasher.verifyPassword(req.password, user.userPassword);
+          password = {
+            passwordMatches: await this.#o.hasher.verifyPassword(req.password, user.userPassword),
+          };
         } catch {
           // An unreadable stored hash (its cost was spent by the hasher): a failed attempt.
-          passwordMatches = false;
+          password = { passwordMatches: false };
         }
       } else {
         await this.#o.hasher.dummyVerify(req.password);
       }
     }
-    const decided = decideAttempt({ ...base, passwordMatches });
+    const decided = decideAttempt({ ...base, ...password });
 
     const identification: UserIdentification | undefined =
       user !== undefined
@@ -408,6 +439,15 @@ export class RepositoryServer {
       }
       case 'record_failure': {
         const recorded = await users.recordFailure(user.dn, this.#o.policy(), this.#now());
+        if (recorded.unrecorded === true) {
+          // Nothing counted here (Active Directory without the SSO schema extension: the
+          // directory counts the failed bind): no count, no lock, no Modification line.
+          if (decided.outcome !== 'failed' || decided.repositoryLog === undefined) return decided;
+          return {
+            ...decided,
+            repositoryLog: { ...decided.repositoryLog, supplementary: 'WRONG_ID_OR_PASSWORD' },
+          };
+        }
         if (recorded.released) released();
         const supplementary = failureSupplementary(recorded.event);
         switch (recorded.event) {

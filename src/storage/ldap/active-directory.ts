@@ -16,8 +16,10 @@
  * - Without the extension (no `ssoUser` object class on the entry) the `user` class stands for
  *   `ssoUser`, and the SSO attributes take their defaults (failure count 0, status from the AD
  *   lockout above).
- * - Passwords are never readable in AD (`unicodePwd` is write-only): `userPassword` is absent.
+ * - Passwords are never readable in AD (`unicodePwd` is write-only): `userPassword` is absent,
+ *   and a password is verified by a bind as the user ({@link adBindVerdict} reads AD's answer).
  */
+import type { PasswordVerdict } from '../../sso/core/authenticate.ts';
 import {
   MAX_ROLE_NAME_BYTES,
   parseSsoUser,
@@ -139,4 +141,55 @@ export function adEntryToUser(entry: UserEntry, mapping: ActiveDirectoryMapping)
           ssoLockTimeStamp: user.ssoLockTimeStamp ?? lockedAt,
         }),
   };
+}
+
+/**
+ * AD's sub-code of a refused bind, from the diagnostic message of invalidCredentials (49), as
+ * in `80090308: LdapErr: DSID-0C090447, comment: AcceptSecurityContext error, data 52e, v3839`:
+ * the Win32 error as hex (`52e` = ERROR_LOGON_FAILURE, 1326). Undefined when there is none (an
+ * OpenLDAP server, or another message).
+ */
+export function adBindSubcode(diagnostic: string): string | undefined {
+  return /\bdata ([0-9a-f]{1,8})\b/i.exec(diagnostic)?.[1]?.toLowerCase();
+}
+
+/**
+ * What AD's sub-codes of a refused bind mean for a sign-on (Win32 errors, MS-ERREF §2.2). A
+ * wrong password is 52e whatever else is true of the account, except a locked one (775); the
+ * others (530–773) come only with the right password, so none of them counts as a failure.
+ */
+export const AD_BIND_SUBCODES: Readonly<Record<string, Exclude<PasswordVerdict, 'match'>>> = {
+  /** ERROR_LOGON_FAILURE: wrong password (or unknown name). */
+  '52e': 'mismatch',
+  /** ERROR_NO_SUCH_USER: the entry is gone. */
+  '525': 'no_such_user',
+  /** ERROR_INVALID_LOGON_HOURS: not permitted to sign on at this time. */
+  '530': 'disabled',
+  /** ERROR_INVALID_WORKSTATION: not permitted to sign on from this computer. */
+  '531': 'disabled',
+  /** ERROR_PASSWORD_EXPIRED. */
+  '532': 'password_expired',
+  /** ERROR_ACCOUNT_DISABLED. */
+  '533': 'disabled',
+  /** ERROR_ACCOUNT_EXPIRED. */
+  '701': 'disabled',
+  /** ERROR_PASSWORD_MUST_CHANGE: must change the password at the next logon. */
+  '773': 'password_expired',
+  /** ERROR_ACCOUNT_LOCKED_OUT. */
+  '775': 'locked',
+};
+
+/**
+ * The verdict of a bind as the user: accepted → `match`; inappropriateAuthentication (48: an
+ * entry with no password, as OpenLDAP answers) → `no_password`; invalidCredentials (49) by its
+ * AD sub-code ({@link AD_BIND_SUBCODES}), and `mismatch` when it has none or one not listed — a
+ * wrong password is the answer that fails safe (it is counted).
+ */
+export function adBindVerdict(
+  result: { readonly ok: true } | { readonly ok: false; code: number; diagnostic: string },
+): PasswordVerdict {
+  if (result.ok) return 'match';
+  if (result.code === 48) return 'no_password';
+  const sub = adBindSubcode(result.diagnostic);
+  return (sub === undefined ? undefined : AD_BIND_SUBCODES[sub]) ?? 'mismatch';
 }

@@ -5,8 +5,8 @@
  * Transport security: `ldaps://` (TLS from the first byte) or `ldap://` with StartTLS; in both
  * cases TLS 1.2 or later, the server certificate checked against `ca` (or the system's CAs
  * when none is given) and the host name checked — `rejectUnauthorized` is never off. Plain LDAP
- * without StartTLS sends the service account's password and every user's password hash in
- * clear: it is refused unless the URL names a loopback address (127.0.0.0/8, ::1, localhost)
+ * without StartTLS sends the service account's password and every user's password hash (in
+ * Active Directory mode, every password checked by {@link LdapPool.bindAs}) in clear: it is refused unless the URL names a loopback address (127.0.0.0/8, ::1, localhost)
  * AND `allowPlaintext` is set — for a directory on the same machine, where the traffic never
  * leaves the host; anywhere else a passive observer would learn the hashes.
  *
@@ -135,6 +135,22 @@ interface PooledClient {
   readonly client: Client;
 }
 
+/** The directory's answer to {@link LdapPool.bindAs}. */
+export type UserBindResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** 49 invalidCredentials or 48 inappropriateAuthentication. */
+      readonly code: number;
+      /** The result's diagnostic message (AD: `80090308: LdapErr: …, data 52e, v4563`). */
+      readonly diagnostic: string;
+    };
+
+/** The server's diagnostic message of a result error (ldapts appends ` Code: 0x…`). */
+function diagnosticOf(e: ResultCodeError): string {
+  return e.message.replace(/ Code: 0x[0-9a-f]+$/, '');
+}
+
 export class LdapPool {
   readonly #o: Required<Omit<LdapConnectionOptions, 'ca' | 'servername'>> & {
     ca: string | undefined;
@@ -145,6 +161,9 @@ export class LdapPool {
   readonly #waiting: ((c: PooledClient | undefined) => void)[] = [];
   #size = 0;
   #closed = false;
+  /** User binds running ({@link LdapPool.bindAs}), and those waiting for a slot. */
+  #binds = 0;
+  readonly #bindWaiting: (() => void)[] = [];
 
   /** Validates the options (throws a plain Error naming the problem); connects lazily. */
   constructor(options: LdapConnectionOptions) {
@@ -206,6 +225,34 @@ export class LdapPool {
   /** A new connected and bound client, or {@link SsoRepositoryUnavailableError}. */
   async #open(): Promise<PooledClient> {
     const o = this.#o;
+    const { client, state } = await this.#connect();
+    try {
+      await client.bind(o.bindDn, o.bindPassword);
+    } catch (e) {
+      void destroy(client);
+      if (
+        e instanceof InvalidCredentialsError ||
+        e instanceof InappropriateAuthError ||
+        e instanceof ConfidentialityRequiredError
+      ) {
+        throw new SsoRepositoryUnavailableError(
+          'bind',
+          `the directory at ${o.url} refused the bind of ${o.bindDn} (${e.code})`,
+          { cause: e },
+        );
+      }
+      if (e instanceof ResultCodeError) throw serviceFailure(e, `bind to ${o.url}`);
+      throw this.#transportError(e, state.tcpConnected, 'binding');
+    }
+    return { client };
+  }
+
+  /**
+   * A new client, connected (and through StartTLS when configured) but not bound, with the
+   * transport settings of the pool; {@link SsoRepositoryUnavailableError} when that fails.
+   */
+  async #connect(): Promise<{ client: Client; state: { tcpConnected: boolean } }> {
+    const o = this.#o;
     const state = { tcpConnected: false };
     const track = <S extends net.Socket>(socket: S): S => {
       socket.once('connect', () => {
@@ -237,25 +284,93 @@ export class LdapPool {
       }
       throw this.#transportError(e, state.tcpConnected, 'connecting');
     }
+    return { client, state };
+  }
+
+  /**
+   * An LDAP simple bind as `dn` with `password` (RFC 4511 §4.2) on a connection of its own —
+   * same URL, TLS (LDAPS or StartTLS), certificate check and timeouts as the pool, never one
+   * of the pool's service connections, which stay bound as the service account — closed right
+   * after. At most `poolSize` such binds run at once; the others wait up to `timeoutMs`.
+   *
+   * Resolves `{ ok: true }` when the directory accepted the credentials, or the refusal:
+   * `invalidCredentials` (49) or `inappropriateAuthentication` (48, an entry with no password)
+   * with the directory's diagnostic message (AD puts its sub-code there: `data 52e`). Any other
+   * result, and every failure below the LDAP level, rejects with
+   * {@link SsoRepositoryUnavailableError}: the directory, not the password, is at fault.
+   *
+   * The caller must refuse an empty password (or DN) first: a simple bind with a DN and no
+   * password is an unauthenticated bind (RFC 4513 §5.1.2), which a directory may accept as
+   * anonymous. This method refuses them too (RangeError), and never logs the password.
+   */
+  async bindAs(dn: string, password: string): Promise<UserBindResult> {
+    if (dn === '' || password === '') {
+      throw new RangeError('bindAs: a DN and a password are required (no unauthenticated bind)');
+    }
+    await this.#bindSlot();
     try {
-      await client.bind(o.bindDn, o.bindPassword);
+      return await this.#bindAs(dn, password);
+    } finally {
+      this.#bindSlotFree();
+    }
+  }
+
+  async #bindAs(dn: string, password: string): Promise<UserBindResult> {
+    if (this.#closed) {
+      throw new SsoRepositoryUnavailableError('connect', 'the LDAP connection pool is closed');
+    }
+    const { client, state } = await this.#connect();
+    try {
+      await client.bind(dn, password);
+      return { ok: true };
     } catch (e) {
-      void destroy(client);
-      if (
-        e instanceof InvalidCredentialsError ||
-        e instanceof InappropriateAuthError ||
-        e instanceof ConfidentialityRequiredError
-      ) {
+      if (e instanceof InvalidCredentialsError || e instanceof InappropriateAuthError) {
+        return { ok: false, code: e.code, diagnostic: diagnosticOf(e) };
+      }
+      if (e instanceof ResultCodeError) {
         throw new SsoRepositoryUnavailableError(
-          'bind',
-          `the directory at ${o.url} refused the bind of ${o.bindDn} (${e.code})`,
+          e instanceof TimeLimitExceededError ? 'timeout' : 'protocol',
+          `bind as a user at ${this.#o.url}: the directory answered ${e.code} (${diagnosticOf(e)})`,
           { cause: e },
         );
       }
-      if (e instanceof ResultCodeError) throw serviceFailure(e, `bind to ${o.url}`);
-      throw this.#transportError(e, state.tcpConnected, 'binding');
+      throw this.#transportError(e, state.tcpConnected, 'binding as a user at');
+    } finally {
+      await destroy(client);
     }
-    return { client };
+  }
+
+  /** Waits for one of the `poolSize` user-bind slots (up to `timeoutMs`). */
+  async #bindSlot(): Promise<void> {
+    if (this.#binds < this.#o.poolSize) {
+      this.#binds++;
+      return;
+    }
+    const got = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.#bindWaiting.indexOf(give);
+        if (i >= 0) this.#bindWaiting.splice(i, 1);
+        resolve(false);
+      }, this.#o.timeoutMs);
+      const give = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#bindWaiting.push(give);
+    });
+    if (!got) {
+      throw new SsoRepositoryUnavailableError(
+        'timeout',
+        `no password check at ${this.#o.url} could start within ${this.#o.timeoutMs} ms`,
+      );
+    }
+  }
+
+  /** Hands the slot to the next waiter, or frees it. */
+  #bindSlotFree(): void {
+    const next = this.#bindWaiting.shift();
+    if (next !== undefined) next();
+    else this.#binds--;
   }
 
   #transportError(e: unknown, tcpConnected: boolean, what: string): SsoRepositoryUnavailableError {

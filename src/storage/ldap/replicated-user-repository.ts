@@ -34,6 +34,7 @@ import type { CertMappingAttribute, SsoUser, UserDn } from '../../sso/core/user.
 import type {
   Page,
   PageRequest,
+  PasswordVerifier,
   RecordedFailure,
   UserChanges,
   UserRepository,
@@ -87,7 +88,21 @@ export class ReplicatedUserRepository implements UserRepository {
     this.#retryAfterMs = options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
     this.#onEvent = options.onEvent;
     this.#now = options.now ?? Date.now;
+    if (options.update.repo.passwordVerifier !== undefined) {
+      const check = <T>(what: string, fn: (v: PasswordVerifier) => Promise<T>): Promise<T> =>
+        this.#updateFirst(what, (repo) => {
+          const v = repo.passwordVerifier;
+          if (v === undefined) throw new Error(`${what}: a server of the set has no verifier`);
+          return fn(v);
+        });
+      this.passwordVerifier = {
+        verify: (user, password) => check('verify password', (v) => v.verify(user, password)),
+        dummyVerify: (password) => check('verify password', (v) => v.dummyVerify(password)),
+      };
+    }
   }
+
+  readonly passwordVerifier?: PasswordVerifier;
 
   /** The order a read tries the servers in now. */
   #readOrder(): RepositoryServerEndpoint[] {
@@ -102,9 +117,23 @@ export class ReplicatedUserRepository implements UserRepository {
     return [...ready, this.#update, ...waiting];
   }
 
-  async #read<T>(operation: string, fn: (repo: UserRepository) => Promise<T>): Promise<T> {
+  /** The update server, then (when it is unavailable) the others in read order. */
+  #updateFirst<T>(operation: string, fn: (repo: UserRepository) => Promise<T>): Promise<T> {
+    const rest = this.#readOrder().filter((s) => s !== this.#update);
+    return this.#tryInOrder([this.#update, ...rest], operation, fn);
+  }
+
+  #read<T>(operation: string, fn: (repo: UserRepository) => Promise<T>): Promise<T> {
+    return this.#tryInOrder(this.#readOrder(), operation, fn);
+  }
+
+  async #tryInOrder<T>(
+    order: readonly RepositoryServerEndpoint[],
+    operation: string,
+    fn: (repo: UserRepository) => Promise<T>,
+  ): Promise<T> {
     let last: SsoRepositoryUnavailableError | undefined;
-    for (const server of this.#readOrder()) {
+    for (const server of order) {
       try {
         const result = await fn(server.repo);
         if (server !== this.#update) this.#backoff.delete(server.name);

@@ -20,7 +20,19 @@
  * when another node changed the state in between the request fails as a whole (noSuchAttribute
  * or constraintViolation) and the call re-reads and retries. Two pools (two nodes) on one
  * directory therefore obey the port's guarantees. Active Directory without the SSO schema
- * extension is not written to: see `docs/ldap.md`.
+ * extension is not written to (`recordFailure` then answers `unrecorded`): see `docs/ldap.md`.
+ *
+ * Passwords in Active Directory (`passwordVerifier`, mode `ad` only): AD never returns a
+ * password hash, so the password is checked by a simple bind as the user's DN — the DN this
+ * repository read, never one built from the user ID — on a connection of its own
+ * (`LdapPool.bindAs`: the pool's TLS settings, never a pooled service connection), and AD's
+ * answer is read by `adBindVerdict`. A password that must not be sent is refused without being
+ * sent: empty (a simple bind with a DN and no password is an unauthenticated bind, RFC 4513
+ * §5.1.2, which AD accepts as anonymous), with NUL, not well-formed UTF-16, or over
+ * {@link MAX_BIND_PASSWORD_BYTES}. Timing: `verify` and `dummyVerify` each make exactly one
+ * bind whatever the input — `dummyVerify`, and `verify` of a refused password, bind as an
+ * entry that does not exist (`cn=<random>,<user base>`) — so that an unknown user, a locked
+ * user and a wrong password cost Sekisho the same.
  *
  * `listUsers` pages by a sorted cursor, not by the paged-results control: the DNs under the
  * base are enumerated (attributes `1.1`, with the paged-results control underneath only so
@@ -53,6 +65,8 @@ import {
   type Entry,
   type Filter,
 } from 'ldapts';
+import { randomBytes } from 'node:crypto';
+import type { PasswordVerdict } from '../../sso/core/authenticate.ts';
 import { SsoError, SsoRepositoryUnavailableError } from '../../sso/core/errors.ts';
 import {
   lockoutAttributes,
@@ -74,6 +88,7 @@ import {
 import type {
   Page,
   PageRequest,
+  PasswordVerifier,
   RecordedFailure,
   UserChanges,
   UserRepository,
@@ -81,7 +96,12 @@ import type {
   UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
 import { bySearchOrder, checkSearch, matchesPrefix } from '../../sso/ports/user-repository.ts';
-import { AD_ATTRIBUTES, adEntryToUser, hasSsoExtension } from './active-directory.ts';
+import {
+  AD_ATTRIBUTES,
+  adBindVerdict,
+  adEntryToUser,
+  hasSsoExtension,
+} from './active-directory.ts';
 import type { LdapPool } from './connection.ts';
 import { canonicalDn, firstRdn, isAtOrUnder, type Ava } from './dn.ts';
 
@@ -91,6 +111,26 @@ export const MAX_LOOKUP_LENGTH = 1024;
 const MAX_CAS_ATTEMPTS = 1000;
 /** Page size of the DN enumeration of `listUsers`. */
 const ENUMERATION_PAGE = 500;
+/**
+ * Longest password sent in a bind, UTF-8 bytes: AD passwords are at most 256 characters (and
+ * the sign-on form takes 1,024 bytes); anything longer is a wrong password without asking.
+ */
+export const MAX_BIND_PASSWORD_BYTES = 4096;
+
+/**
+ * Whether a password may be sent in a bind: not empty (an unauthenticated bind, which a
+ * directory may accept), no NUL (which C code on the other side could cut the password at),
+ * well-formed UTF-16 (a lone surrogate would be sent as U+FFFD, another password), and at most
+ * {@link MAX_BIND_PASSWORD_BYTES}.
+ */
+export function bindablePassword(password: string): boolean {
+  return (
+    password !== '' &&
+    !password.includes('\0') &&
+    password.isWellFormed() &&
+    Buffer.byteLength(password, 'utf8') <= MAX_BIND_PASSWORD_BYTES
+  );
+}
 
 export type LdapMode = 'openldap' | 'ad';
 
@@ -360,6 +400,9 @@ export class LdapUserRepository implements UserRepository {
   readonly #roleMapping: ReadonlyMap<string, readonly string[]>;
   readonly #attributes: string[];
 
+  /** Active Directory only: the password checked by a bind as the user (module comment). */
+  readonly passwordVerifier?: PasswordVerifier;
+
   constructor(options: LdapUserRepositoryOptions) {
     this.#pool = options.pool;
     this.#base = options.userBase;
@@ -378,6 +421,30 @@ export class LdapUserRepository implements UserRepository {
           this.#roleAttribute,
         ]
       : SSO_ATTRIBUTES;
+    if (this.#ad) this.passwordVerifier = this.#bindVerifier();
+  }
+
+  #bindVerifier(): PasswordVerifier {
+    const pool = this.#pool;
+    // Binds that cost what a user's bind costs and can succeed for nobody: an entry that does
+    // not exist, and (for a password that is not sent) a password nobody typed.
+    const nobody = `cn=${randomBytes(16).toString('hex')},${this.#base}`;
+    const filler = randomBytes(24).toString('base64url');
+    const dummy = async (password: string): Promise<'mismatch'> => {
+      await pool.bindAs(nobody, bindablePassword(password) ? password : filler);
+      return 'mismatch';
+    };
+    return {
+      verify: async (user: SsoUser, password: string): Promise<PasswordVerdict> => {
+        if (!bindablePassword(password)) return dummy(password);
+        if (!isAtOrUnder(user.dn, this.#base)) {
+          await dummy(password);
+          return 'no_such_user';
+        }
+        return adBindVerdict(await pool.bindAs(user.dn, password));
+      },
+      dummyVerify: dummy,
+    };
   }
 
   /** The attribute holding the user ID. */
@@ -594,12 +661,14 @@ export class LdapUserRepository implements UserRepository {
 
   /**
    * Reads the lockout state of `dn` and writes `decide(state)` by compare-and-set, retrying on
-   * a lost race. `decide` returns undefined to write nothing.
+   * a lost race. `decide` returns undefined to write nothing. On an entry that may not be
+   * written (AD without the SSO schema extension) nothing is, and `unwritten` marks the result.
    */
   async #casLoop<T>(
     dn: UserDn,
     what: string,
     decide: (stored: StoredLockout) => { write: LockoutState | undefined; result: T },
+    unwritten: (result: T) => T = (result) => result,
   ): Promise<T> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const e = await this.#entry(dn, [...this.#attributes]);
@@ -608,7 +677,8 @@ export class LdapUserRepository implements UserRepository {
         ? { raw: readLockout(e).raw, state: adState(this.#toUser(e)) }
         : readLockout(e);
       const { write, result } = decide(stored);
-      if (write === undefined || !this.#writable(e)) return result;
+      if (!this.#writable(e)) return unwritten(result);
+      if (write === undefined) return result;
       const ok = await this.#pool.run(what, async (c) => {
         try {
           await c.modify(e.dn, compareAndSet(stored.raw, lockoutText(write)));
@@ -628,14 +698,20 @@ export class LdapUserRepository implements UserRepository {
   }
 
   recordFailure(dn: UserDn, policy: LockoutPolicy, now: Date): Promise<RecordedFailure> {
-    return this.#casLoop(dn, 'record failure', (stored) => {
-      const previous = stored.state;
-      const transition = onPasswordFailure(previous, policy, now);
-      return {
-        write: transition.event === 'already_locked' ? undefined : transition.state,
-        result: { ...transition, previous },
-      };
-    });
+    return this.#casLoop(
+      dn,
+      'record failure',
+      (stored) => {
+        const previous = stored.state;
+        const transition = onPasswordFailure(previous, policy, now);
+        return {
+          write: transition.event === 'already_locked' ? undefined : transition.state,
+          result: { ...transition, previous },
+        };
+      },
+      // AD without the SSO schema extension: nothing is counted here (AD counts the bind).
+      (result) => ({ ...result, unrecorded: true }),
+    );
   }
 
   resetFailures(dn: UserDn): Promise<LockoutState> {

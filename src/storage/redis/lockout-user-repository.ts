@@ -35,6 +35,7 @@ import type { CertMappingAttribute, SsoUser, UserDn } from '../../sso/core/user.
 import type {
   Page,
   PageRequest,
+  PasswordVerifier,
   RecordedFailure,
   UserChanges,
   UserRepository,
@@ -223,9 +224,12 @@ export class RedisLockoutUserRepository implements UserRepository {
     // repository server decides a sign-on on it), with the counters of Redis laid over it.
     const current = inner.findCurrent?.bind(inner);
     if (current !== undefined) this.findCurrent = async (dn) => this.#one(await current(dn));
+    // Active Directory: the directory checks passwords; the counters stay here.
+    if (inner.passwordVerifier !== undefined) this.passwordVerifier = inner.passwordVerifier;
   }
 
   readonly findCurrent?: (dn: UserDn) => Promise<SsoUser | undefined>;
+  readonly passwordVerifier?: PasswordVerifier;
 
   /** The Redis key of a user's lockout hash. */
   keyOf(dn: string): string {

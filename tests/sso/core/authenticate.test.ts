@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SUPPLEMENTARY } from '../../../src/logs/supplementary.ts';
-import type { AttemptInput, AttemptOutcome } from '../../../src/sso/core/authenticate.ts';
+import type {
+  AttemptInput,
+  AttemptOutcome,
+  PasswordVerdict,
+} from '../../../src/sso/core/authenticate.ts';
 import {
   AUTH_SUPPLEMENTARY_IDS,
+  PASSWORD_VERDICTS,
   decideAttempt,
   failureSupplementary,
   shouldVerifyPassword,
+  verdictInput,
 } from '../../../src/sso/core/authenticate.ts';
 import { lockoutPolicy } from '../../../src/sso/core/lockout.ts';
 import type { SsoAuthType, SsoUser } from '../../../src/sso/core/user.ts';
@@ -327,4 +333,75 @@ void describe('validity period', () => {
       assert.equal(line(o), ok ? 'basicAuth succeeded' : 'basicAuth failed OUT_OF_VALIDITY_PERIOD');
     });
   }
+});
+
+void describe('passwords checked by the repository (Active Directory bind)', () => {
+  // An AD user: no userPassword; the repository's verdict decides.
+  const adUser = (fields: Partial<SsoUser> = {}) => user({ userPassword: undefined, ...fields });
+  const byRepository = (verdict: PasswordVerdict, fields: Partial<SsoUser> = {}) =>
+    attempt({ user: adUser(fields), passwordCheck: 'repository', ...verdictInput(verdict) });
+
+  void it('the password is checked although no userPassword is stored', () => {
+    const input = {
+      user: adUser(),
+      presented: { password: true, certificate: false },
+      certificateMatches: undefined,
+      policy,
+      now: NOW,
+    };
+    assert.equal(shouldVerifyPassword(input), false, 'stored: nothing to compare');
+    assert.equal(shouldVerifyPassword({ ...input, passwordCheck: 'repository' }), true);
+    // Still not for a locked user, nor one outside its validity period: dummyVerify then.
+    for (const u of [
+      adUser({ ssoUserStatus: 'locked', ssoLockTimeStamp: NOW }),
+      adUser({ ssoNotAfter: new Date(0) }),
+    ]) {
+      assert.equal(shouldVerifyPassword({ ...input, user: u, passwordCheck: 'repository' }), false);
+    }
+  });
+
+  void it('match signs on; mismatch is a wrong password, counted as ever', () => {
+    assert.equal(line(byRepository('match')), 'basicAuth succeeded');
+    assert.equal(byRepository('match', { ssoFailureCount: 2 }).lockout, 'reset');
+    const wrong = byRepository('mismatch');
+    assert.equal(line(wrong), 'basicAuth failed COUNT_UP_FAILURE_COUNT');
+    assert.equal(wrong.lockout, 'record_failure');
+    assert.equal(wrong.outcome === 'failed' && wrong.reason, 'wrong_password');
+    assert.equal(
+      line(byRepository('mismatch', { ssoFailureCount: 2 })),
+      'basicAuth failed USER_LOCKED',
+    );
+  });
+
+  void it("the directory's refusals take the outcome of the same account state, uncounted", () => {
+    const rows: [PasswordVerdict, string, string][] = [
+      ['no_password', 'no_password_stored', 'basicAuth failed WRONG_ID_OR_PASSWORD'],
+      ['no_such_user', 'unknown_user', 'basicAuth failed WRONG_ID_OR_PASSWORD'],
+      ['locked', 'locked', 'basicAuth failed ALREADY_LOCKED'],
+      ['disabled', 'outside_validity_period', 'basicAuth failed OUT_OF_VALIDITY_PERIOD'],
+      ['password_expired', 'password_expired', 'basicAuth failed PASSWORD_EXPIRED'],
+    ];
+    for (const [verdict, reason, expected] of rows) {
+      const o = byRepository(verdict);
+      assert.equal(line(o), expected, verdict);
+      assert.equal(o.outcome === 'failed' && o.reason, reason, verdict);
+      assert.equal(o.lockout, 'none', verdict);
+    }
+    // An expired lock released at this attempt is persisted whatever the directory said.
+    const lockedLongAgo = { ssoUserStatus: 'locked' as const, ssoLockTimeStamp: new Date(0) };
+    assert.equal(byRepository('disabled', lockedLongAgo).lockout, 'release');
+  });
+
+  void it('a refusal is ignored where the password is checked by Sekisho', () => {
+    const o = attempt({ passwordMatches: true, passwordRefusal: 'locked' });
+    assert.equal(line(o), 'basicAuth succeeded');
+  });
+
+  void it('every verdict is one of PASSWORD_VERDICTS and enters the input one way', () => {
+    for (const v of PASSWORD_VERDICTS) {
+      const i = verdictInput(v);
+      assert.equal(i.passwordMatches, v === 'match');
+      assert.equal(i.passwordRefusal, v === 'match' || v === 'mismatch' ? undefined : v);
+    }
+  });
 });
