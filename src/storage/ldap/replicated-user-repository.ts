@@ -12,14 +12,8 @@
  *   sign-on on the entry locks are written to (one base-scope read per sign-on that found a
  *   user; the searches by user ID or certificate stay on the reference servers).
  *
- * Failover policy. Only `SSO_REPOSITORY_UNAVAILABLE` (connect, bind, timeout, protocol) moves a
- * read to the next server; any other answer (a user not found, an invalid value) is the
- * answer. A reference server that failed is skipped for `retryAfterMs` (default
- * {@link DEFAULT_RETRY_AFTER_MS}): reads meanwhile go to the next one without paying its
- * connect timeout on every request. After that the next read tries it again, in its place in
- * the order (so reads return to it once it is back). When every server not backing off has
- * failed, the servers still backing off are tried as a last resort before the read fails —
- * better one slow answer than a refused sign-on. The update server is never skipped.
+ * Failover policy: ./failover.ts (only SSO_REPOSITORY_UNAVAILABLE moves a read on; a failed
+ * reference server is skipped for `retryAfterMs`; the update server is never skipped).
  *
  * Lag. A consumer in refreshAndPersist mode normally holds a change milliseconds after the
  * provider made it; a consumer that lost its provider holds what it had, until it reconnects
@@ -28,7 +22,7 @@
  * deleted there is still found (the lockout writes then answer SSO_USER_NOT_FOUND). Lockout
  * is not affected (see above). `docs/ldap.md` "Update and reference servers" states the bounds.
  */
-import { isRepositoryUnavailable, SsoRepositoryUnavailableError } from '../../sso/core/errors.ts';
+import { FailoverReads, type FailoverOptions, type ServerEndpoint } from './failover.ts';
 import type { LockoutPolicy, LockoutState } from '../../sso/core/lockout.ts';
 import type { CertMappingAttribute, SsoUser, UserDn } from '../../sso/core/user.ts';
 import type {
@@ -42,59 +36,33 @@ import type {
   UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
 
-/** Default milliseconds a failed reference server is skipped. */
-export const DEFAULT_RETRY_AFTER_MS = 10_000;
+export { DEFAULT_RETRY_AFTER_MS, type FailoverEvent } from './failover.ts';
 
 /** A server of the set: its repository and a name for events (its URL). */
-export interface RepositoryServerEndpoint {
-  readonly name: string;
-  readonly repo: UserRepository;
-}
+export type RepositoryServerEndpoint = ServerEndpoint<UserRepository>;
 
-/** What happened to a read (for operational logs and tests). */
-export type FailoverEvent =
-  | {
-      readonly kind: 'unavailable';
-      readonly server: string;
-      readonly operation: string;
-      readonly error: SsoRepositoryUnavailableError;
-    }
-  | { readonly kind: 'served'; readonly server: string; readonly operation: string };
-
-export interface ReplicatedUserRepositoryOptions {
-  /** The update-type server (the provider). */
-  readonly update: RepositoryServerEndpoint;
-  /** The reference-type servers (consumers), in the order reads try them. */
-  readonly references: readonly RepositoryServerEndpoint[];
-  /** Milliseconds a failed reference server is skipped; default {@link DEFAULT_RETRY_AFTER_MS}. */
-  readonly retryAfterMs?: number;
-  /** Called for every failed attempt and for the server that served each read. */
-  readonly onEvent?: (event: FailoverEvent) => void;
-  readonly now?: () => number;
-}
+/** The servers, the back-off and the observer of the reads (./failover.ts). */
+export type ReplicatedUserRepositoryOptions = FailoverOptions<UserRepository>;
 
 export class ReplicatedUserRepository implements UserRepository {
+  readonly #reads: FailoverReads<UserRepository>;
   readonly #update: RepositoryServerEndpoint;
-  readonly #references: readonly RepositoryServerEndpoint[];
-  readonly #retryAfterMs: number;
-  readonly #onEvent: ((event: FailoverEvent) => void) | undefined;
-  readonly #now: () => number;
-  /** Reference server name → time (ms) until which it is skipped. */
-  readonly #backoff = new Map<string, number>();
 
   constructor(options: ReplicatedUserRepositoryOptions) {
+    this.#reads = new FailoverReads(options);
     this.#update = options.update;
-    this.#references = options.references;
-    this.#retryAfterMs = options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
-    this.#onEvent = options.onEvent;
-    this.#now = options.now ?? Date.now;
     if (options.update.repo.passwordVerifier !== undefined) {
+      // A bind as the user: the update server first, the others when it is unavailable.
       const check = <T>(what: string, fn: (v: PasswordVerifier) => Promise<T>): Promise<T> =>
-        this.#updateFirst(what, (repo) => {
-          const v = repo.passwordVerifier;
-          if (v === undefined) throw new Error(`${what}: a server of the set has no verifier`);
-          return fn(v);
-        });
+        this.#reads.read(
+          what,
+          (repo) => {
+            const v = repo.passwordVerifier;
+            if (v === undefined) throw new Error(`${what}: a server of the set has no verifier`);
+            return fn(v);
+          },
+          true,
+        );
       this.passwordVerifier = {
         verify: (user, password) => check('verify password', (v) => v.verify(user, password)),
         dummyVerify: (password) => check('verify password', (v) => v.dummyVerify(password)),
@@ -104,52 +72,8 @@ export class ReplicatedUserRepository implements UserRepository {
 
   readonly passwordVerifier?: PasswordVerifier;
 
-  /** The order a read tries the servers in now. */
-  #readOrder(): RepositoryServerEndpoint[] {
-    const now = this.#now();
-    const ready: RepositoryServerEndpoint[] = [];
-    const waiting: RepositoryServerEndpoint[] = [];
-    for (const r of this.#references) {
-      const until = this.#backoff.get(r.name);
-      if (until !== undefined && until > now) waiting.push(r);
-      else ready.push(r);
-    }
-    return [...ready, this.#update, ...waiting];
-  }
-
-  /** The update server, then (when it is unavailable) the others in read order. */
-  #updateFirst<T>(operation: string, fn: (repo: UserRepository) => Promise<T>): Promise<T> {
-    const rest = this.#readOrder().filter((s) => s !== this.#update);
-    return this.#tryInOrder([this.#update, ...rest], operation, fn);
-  }
-
   #read<T>(operation: string, fn: (repo: UserRepository) => Promise<T>): Promise<T> {
-    return this.#tryInOrder(this.#readOrder(), operation, fn);
-  }
-
-  async #tryInOrder<T>(
-    order: readonly RepositoryServerEndpoint[],
-    operation: string,
-    fn: (repo: UserRepository) => Promise<T>,
-  ): Promise<T> {
-    let last: SsoRepositoryUnavailableError | undefined;
-    for (const server of order) {
-      try {
-        const result = await fn(server.repo);
-        if (server !== this.#update) this.#backoff.delete(server.name);
-        this.#onEvent?.({ kind: 'served', server: server.name, operation });
-        return result;
-      } catch (e) {
-        if (!isRepositoryUnavailable(e)) throw e;
-        last = e;
-        if (server !== this.#update) {
-          this.#backoff.set(server.name, this.#now() + this.#retryAfterMs);
-        }
-        this.#onEvent?.({ kind: 'unavailable', server: server.name, operation, error: e });
-      }
-    }
-    // Every server failed: the last failure is the reason reported.
-    throw last ?? new SsoRepositoryUnavailableError('connect', `${operation}: no server`);
+    return this.#reads.read(operation, fn);
   }
 
   findByUid(uid: string): Promise<SsoUser | undefined> {
