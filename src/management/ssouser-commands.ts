@@ -273,8 +273,10 @@ const matches = (u: SsoUser, prefix: string): boolean => {
 /**
  * One page of users whose uid or cn starts with `prefix` (case-insensitively), read through
  * the repository's cursor: each read asks for no more users than are still wanted, so every
- * user read can be shown and the repository's own cursor is the next page's. At most
- * {@link MAX_SCAN_PER_CALL} users are read per call.
+ * user read can be shown and the repository's own cursor is the next page's. The prefix goes
+ * to the repository too, which narrows the pages where it can (a directory searches its
+ * index instead of enumerating every user); what it returns is filtered here all the same.
+ * At most {@link MAX_SCAN_PER_CALL} users are read per call.
  */
 async function searchPage(
   users: UserRepository,
@@ -287,7 +289,11 @@ async function searchPage(
   let scanned = 0;
   do {
     const want = prefix === '' ? count - items.length : Math.min(1000, count - items.length);
-    const page = await users.listUsers({ cursor: next, limit: Math.max(1, want) });
+    const page = await users.listUsers({
+      cursor: next,
+      limit: Math.max(1, want),
+      ...(prefix === '' || !prefix.isWellFormed() ? {} : { prefix }),
+    });
     scanned += page.items.length;
     items.push(...page.items.filter((u) => matches(u, prefix)));
     next = page.nextCursor;

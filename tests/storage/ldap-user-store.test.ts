@@ -221,6 +221,67 @@ void describe('LdapUserRepository', () => {
     }
   });
 
+  void it('a walk of listUsers enumerates once: its later pages skip new users, drop deleted ones', async () => {
+    await freshTree();
+    const p = pool();
+    try {
+      const reusing = new LdapUserRepository({ pool: p, userBase: 'o=example' });
+      const fresh = new LdapUserRepository({
+        pool: p,
+        userBase: 'o=example',
+        enumerationReuseMs: 0,
+      });
+      for (const uid of ['b', 'd', 'f', 'h']) await reusing.add(user(uid));
+      const uids = (items: readonly { uid: string }[]) => items.map((u) => u.uid);
+      const first = await reusing.listUsers({ cursor: undefined, limit: 2 });
+      const again = await fresh.listUsers({ cursor: undefined, limit: 2 });
+      assert.deepEqual(uids(first.items), ['b', 'd']);
+      assert.equal(again.nextCursor, first.nextCursor, 'one cursor, whichever way a page is read');
+      // Meanwhile: one user added after the cursor, one deleted.
+      await reusing.add(user('e'));
+      await reusing.delete(userDn(user('f').dn));
+      const next = await reusing.listUsers({ cursor: first.nextCursor, limit: 2 });
+      assert.deepEqual(uids(next.items), ['h'], "this walk's enumeration: no e, f gone");
+      assert.equal(next.nextCursor, undefined);
+      const now = await fresh.listUsers({ cursor: again.nextCursor, limit: 2 });
+      assert.deepEqual(uids(now.items), ['e', 'h'], 'enumerated again: e is there');
+      // A new walk starts from a new enumeration.
+      assert.deepEqual(uids((await reusing.listUsers({ cursor: undefined, limit: 10 })).items), [
+        'b',
+        'd',
+        'e',
+        'h',
+      ]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  void it('listUsers with a prefix asks the directory for the matches only', async () => {
+    await freshTree();
+    const p = pool();
+    try {
+      const repo = new LdapUserRepository({ pool: p, userBase: 'o=example' });
+      for (const uid of ['alice', 'bob', 'alfred', 'carol']) await repo.add(user(uid));
+      await repo.add(user('zed', { cn: ['Alan Zed'] }));
+      const page = await repo.listUsers({ cursor: undefined, limit: 10, prefix: 'AL' });
+      assert.deepEqual(
+        page.items.map((u) => u.uid),
+        ['alfred', 'alice', 'zed'],
+      );
+      assert.deepEqual(
+        (await repo.listUsers({ cursor: undefined, limit: 10, prefix: '*' })).items,
+        [],
+      );
+      await assert.rejects(
+        repo.listUsers({ cursor: undefined, limit: 10, prefix: 'x'.repeat(257) }),
+        RangeError,
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
   void it('refuses plain LDAP unless loopback and allow-plaintext', () => {
     const base = { bindDn: 'cn=x', bindPassword: 'y' };
     assert.throws(() => new LdapPool({ ...base, url: slapd.url }), /without TLS refused/);

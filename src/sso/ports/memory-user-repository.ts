@@ -25,7 +25,7 @@ import type {
   UserSearch,
   UserSearchResult,
 } from './user-repository.ts';
-import { bySearchOrder, checkSearch, matchesPrefix } from './user-repository.ts';
+import { MAX_SEARCH_PREFIX, bySearchOrder, checkSearch, matchesPrefix } from './user-repository.ts';
 
 const key = (dn: string): string => dn.toLowerCase();
 
@@ -128,7 +128,16 @@ export class MemoryUserRepository implements UserRepository {
     if (!Number.isSafeInteger(page.limit) || page.limit < 1 || page.limit > 1000) {
       return Promise.reject(new RangeError(`limit must be 1–1000: ${page.limit}`));
     }
-    const all = [...this.#users.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const prefix = page.prefix ?? '';
+    if (prefix.length > MAX_SEARCH_PREFIX || !prefix.isWellFormed()) {
+      return Promise.reject(
+        new RangeError(`prefix must be at most ${MAX_SEARCH_PREFIX} characters`),
+      );
+    }
+    const lower = prefix.toLowerCase();
+    const all = [...this.#users.entries()]
+      .filter(([, u]) => prefix === '' || matchesPrefix(u, lower))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const start = page.cursor === undefined ? 0 : all.findIndex(([k]) => k > page.cursor!);
     const from = start < 0 ? all.length : start;
     const slice = all.slice(from, from + page.limit);

@@ -16,6 +16,15 @@ export interface PageRequest {
   readonly cursor: string | undefined;
   /** Maximum users in the page, 1–1000. */
   readonly limit: number;
+  /**
+   * Only users whose `uid` or one of whose `cn` values starts with this are wanted (compared
+   * case-insensitively, as {@link UserSearch.prefix}; at most {@link MAX_SEARCH_PREFIX}
+   * characters). A narrowing that a repository applies where it makes pages cheaper — a
+   * directory searches by it, with its index, instead of enumerating every user — and may
+   * ignore: the pages may hold other users too (callers that want only matches filter with
+   * {@link matchesPrefix}), never fewer. The cursor is the same with or without it.
+   */
+  readonly prefix?: string | undefined;
 }
 
 export interface Page<T> {
@@ -168,7 +177,12 @@ export interface UserRepository {
    */
   unlock(dn: UserDn): Promise<LockoutState>;
 
-  /** Users in a stable order (by DN, case-insensitively), a page at a time. */
+  /**
+   * Users in a stable order (by DN, case-insensitively), a page at a time. A walk through the
+   * pages shows every user that exists from its first page to its last exactly once; a user
+   * added meanwhile may be missing (a directory serves the later pages of a walk from the
+   * enumeration of its first page, for a while: docs/ldap.md "Listing users").
+   */
   listUsers(page: PageRequest): Promise<Page<SsoUser>>;
 
   /**

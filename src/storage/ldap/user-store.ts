@@ -36,10 +36,13 @@
  *
  * `listUsers` pages by a sorted cursor, not by the paged-results control: the DNs under the
  * base are enumerated (attributes `1.1`, with the paged-results control underneath only so
- * that size limits do not cut the enumeration), sorted by the lower-cased DN, and the page
- * after the cursor (the last DN of the previous page) is read. A paged-results cookie is bound
- * to one connection and one search, so it cannot be the port's cursor across a pool, nodes or
- * minutes; the DN cursor can, and concurrent changes never repeat or skip a user that stays.
+ * that size limits do not cut the enumeration; with a prefix, only those the directory finds
+ * by its substring index), sorted by the lower-cased DN, and the page after the cursor (the
+ * last DN of the previous page) is read. A paged-results cookie is bound to one connection and
+ * one search, so it cannot be the port's cursor across a pool, nodes or minutes; the DN cursor
+ * can, and concurrent changes never repeat or skip a user that stays. The enumeration of a
+ * walk's first page serves its following pages for a minute, so that a walk costs one
+ * enumeration, not one per page.
  */
 import {
   AlreadyExistsError,
@@ -95,7 +98,12 @@ import type {
   UserSearch,
   UserSearchResult,
 } from '../../sso/ports/user-repository.ts';
-import { bySearchOrder, checkSearch, matchesPrefix } from '../../sso/ports/user-repository.ts';
+import {
+  MAX_SEARCH_PREFIX,
+  bySearchOrder,
+  checkSearch,
+  matchesPrefix,
+} from '../../sso/ports/user-repository.ts';
 import {
   AD_ATTRIBUTES,
   adBindVerdict,
@@ -111,6 +119,30 @@ export const MAX_LOOKUP_LENGTH = 1024;
 const MAX_CAS_ATTEMPTS = 1000;
 /** Page size of the DN enumeration of `listUsers`. */
 const ENUMERATION_PAGE = 500;
+/** How long the enumeration of a walk's first page serves its following pages, ms. */
+export const ENUMERATION_REUSE_MS = 60_000;
+
+/** The DNs of a `listUsers` walk, sorted by `keys` (their lower-cased text). */
+interface Enumeration {
+  readonly prefix: string;
+  /** When it was made (Date.now()). */
+  readonly at: number;
+  readonly dns: readonly string[];
+  readonly keys: readonly string[];
+}
+
+/** The index of the first key greater than `cursor` in sorted `keys` (binary search). */
+function firstAfter(keys: readonly string[], cursor: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= cursor) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Longest password sent in a bind, UTF-8 bytes: AD passwords are at most 256 characters (and
  * the sign-on form takes 1,024 bytes); anything longer is a wrong password without asking.
@@ -144,6 +176,11 @@ export interface LdapUserRepositoryOptions {
   readonly roleAttribute?: string;
   /** AD: attribute value → role names (values compared case-insensitively). */
   readonly roleMapping?: ReadonlyMap<string, readonly string[]> | undefined;
+  /**
+   * How long the enumeration of a `listUsers` walk's first page serves its following pages,
+   * ms; default {@link ENUMERATION_REUSE_MS}; 0 = every page enumerates again.
+   */
+  readonly enumerationReuseMs?: number;
 }
 
 const SSO_ATTRIBUTES = [
@@ -403,10 +440,16 @@ export class LdapUserRepository implements UserRepository {
   /** Active Directory only: the password checked by a bind as the user (module comment). */
   readonly passwordVerifier?: PasswordVerifier;
 
+  /** The last enumeration of `listUsers`, for the following pages of its walk. */
+  #enumeration: Enumeration | undefined;
+  readonly #reuseMs: number;
+  #forget: ReturnType<typeof setTimeout> | undefined;
+
   constructor(options: LdapUserRepositoryOptions) {
     this.#pool = options.pool;
     this.#base = options.userBase;
     this.#ad = options.mode === 'ad';
+    this.#reuseMs = options.enumerationReuseMs ?? ENUMERATION_REUSE_MS;
     this.#roleAttribute = options.roleAttribute ?? 'memberOf';
     this.#roleMapping = new Map(
       [...(options.roleMapping ?? new Map<string, readonly string[]>())].map(([k, v]) => [
@@ -725,25 +768,80 @@ export class LdapUserRepository implements UserRepository {
     }));
   }
 
+  /**
+   * The DNs of the users (those matching `prefix`, when given, by the directory's index),
+   * sorted by their lower-cased text: one subtree search asking for no attribute (`1.1`).
+   */
+  async #enumerate(prefix: string): Promise<Enumeration> {
+    const dns = await this.#pool.run('list users', (c) =>
+      this.#search(c, this.#base, 'sub', this.#userFilter(this.#prefixFilter(prefix)), ['1.1']),
+    );
+    const sorted = dns
+      .map((e) => ({ dn: e.dn, key: e.dn.toLowerCase() }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return {
+      prefix,
+      at: Date.now(),
+      dns: sorted.map((x) => x.dn),
+      keys: sorted.map((x) => x.key),
+    };
+  }
+
+  /** `(|(uid=PREFIX*)(cn=PREFIX*))` (AD: sAMAccountName), or nothing for the empty prefix. */
+  #prefixFilter(prefix: string): Filter | undefined {
+    if (prefix === '') return undefined;
+    return new OrFilter({
+      filters: [this.#uidAttribute, 'cn'].map(
+        (attribute) => new SubstringFilter({ attribute, initial: prefix }),
+      ),
+    });
+  }
+
+  /**
+   * A page after the cursor (the lower-cased DN of the previous page's last user). The first
+   * page of a walk enumerates the DNs under the base — all of them, or with `prefix` those the
+   * directory finds by its index — which costs O(users) (O(matches)); the following pages of
+   * the walk are served from that enumeration while it is younger than `enumerationReuseMs`
+   * (default {@link ENUMERATION_REUSE_MS}), so that they cost O(page): one base-scope read per
+   * user of the page. A user deleted since is left out (its read finds nothing); one added
+   * since is not in this walk. LDAP offers no cheaper way that slapd and AD both support
+   * without configuration: see
+   * docs/ldap.md "Listing users".
+   */
   async listUsers(page: PageRequest): Promise<Page<SsoUser>> {
     if (!Number.isSafeInteger(page.limit) || page.limit < 1 || page.limit > 1000) {
       throw new RangeError(`limit must be 1–1000: ${page.limit}`);
     }
-    const dns = await this.#pool.run('list users', (c) =>
-      this.#search(c, this.#base, 'sub', this.#userFilter(), ['1.1']),
-    );
-    const keys = dns
-      .map((e) => ({ dn: e.dn, key: e.dn.toLowerCase() }))
-      .filter((k) => page.cursor === undefined || k.key > page.cursor)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const slice = keys.slice(0, page.limit);
-    const users = await Promise.all(slice.map((k) => this.#entry(k.dn)));
+    const prefix = page.prefix ?? '';
+    if (prefix.length > MAX_SEARCH_PREFIX || !prefix.isWellFormed()) {
+      throw new RangeError(`prefix must be at most ${MAX_SEARCH_PREFIX} characters of text`);
+    }
+    let list = this.#enumeration;
+    if (
+      page.cursor === undefined ||
+      list?.prefix !== prefix ||
+      Date.now() - list.at >= this.#reuseMs
+    ) {
+      list = await this.#enumerate(prefix);
+      this.#keep(list);
+    }
+    const from = page.cursor === undefined ? 0 : firstAfter(list.keys, page.cursor);
+    const slice = list.dns.slice(from, from + page.limit);
+    const users = await Promise.all(slice.map((dn) => this.#entry(dn)));
     const items = users.filter((e): e is Entry => e !== undefined).map((e) => this.#toUser(e));
-    const last = slice.at(-1);
-    return {
-      items,
-      nextCursor: keys.length > page.limit && last !== undefined ? last.key : undefined,
-    };
+    const more = from + page.limit < list.keys.length;
+    return { items, nextCursor: more ? list.keys[from + page.limit - 1] : undefined };
+  }
+
+  /** Keeps an enumeration for the next pages of its walk, and lets it go when it is stale. */
+  #keep(list: Enumeration): void {
+    clearTimeout(this.#forget);
+    if (this.#reuseMs <= 0) return;
+    this.#enumeration = list;
+    this.#forget = setTimeout(() => {
+      if (this.#enumeration === list) this.#enumeration = undefined;
+    }, this.#reuseMs);
+    this.#forget.unref();
   }
 
   /**
@@ -757,16 +855,7 @@ export class LdapUserRepository implements UserRepository {
   async searchUsers(search: UserSearch): Promise<UserSearchResult> {
     checkSearch(search);
     const p = search.prefix;
-    const filter =
-      p === ''
-        ? this.#userFilter()
-        : this.#userFilter(
-            new OrFilter({
-              filters: [this.#uidAttribute, 'cn'].map(
-                (attribute) => new SubstringFilter({ attribute, initial: p }),
-              ),
-            }),
-          );
+    const filter = this.#userFilter(this.#prefixFilter(p));
     const entries = await this.#pool.run('search users', (c) =>
       c
         .search(this.#base, {

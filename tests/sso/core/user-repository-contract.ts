@@ -8,6 +8,7 @@ import { SsoError } from '../../../src/sso/core/errors.ts';
 import { lockoutPolicy } from '../../../src/sso/core/lockout.ts';
 import { newSsoUser, userDn } from '../../../src/sso/core/user.ts';
 import type { UserRepository } from '../../../src/sso/ports/user-repository.ts';
+import { matchesPrefix } from '../../../src/sso/ports/user-repository.ts';
 
 export interface ContractSubject {
   readonly repo: UserRepository;
@@ -206,6 +207,58 @@ export function describeUserRepositoryContract(
         } while (cursor !== undefined);
         assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e']);
         assert.equal(pages, 3);
+      }));
+
+    void it('pages narrowed by a prefix hold every match once, in DN order, with the same cursor', () =>
+      withRepo(factory, async (repo) => {
+        const u = (uid: string, cn: string) =>
+          newSsoUser(`uid=${uid},ou=User,o=example`, uid, { cn: [cn], sn: ['S'] });
+        for (const [uid, cn] of [
+          ['al1', 'x'],
+          ['bob', 'Alfred Bob'],
+          ['al2', 'y'],
+          ['carol', 'Carol'],
+          ['AL3', 'z'],
+          ['dave', 'al (*)'],
+          ['erin', 'Erin'],
+        ] as const) {
+          await repo.add(u(uid, cn));
+        }
+        const walk = async (prefix: string, limit: number): Promise<string[]> => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const p = await repo.listUsers({ cursor, limit, prefix });
+            seen.push(
+              ...p.items.filter((x) => matchesPrefix(x, prefix.toLowerCase())).map((x) => x.uid),
+            );
+            cursor = p.nextCursor;
+          } while (cursor !== undefined);
+          return seen;
+        };
+        // A repository may return others too (the caller filters); never fewer, never twice.
+        for (const limit of [1, 2, 10]) {
+          assert.deepEqual(await walk('al', limit), ['al1', 'al2', 'AL3', 'bob', 'dave']);
+          assert.deepEqual(await walk('AL (', limit), ['dave']);
+          assert.deepEqual(await walk('*', limit), []);
+        }
+        // The cursor of a narrowed page continues an unnarrowed walk, and the other way round.
+        const first = await repo.listUsers({ cursor: undefined, limit: 2, prefix: 'al' });
+        const rest = await repo.listUsers({ cursor: first.nextCursor, limit: 10 });
+        assert.deepEqual(
+          [...first.items, ...rest.items].map((x) => x.uid),
+          ['al1', 'al2', 'AL3', 'bob', 'carol', 'dave', 'erin'],
+        );
+        const plain = await repo.listUsers({ cursor: undefined, limit: 3 });
+        const narrowed = await repo.listUsers({
+          cursor: plain.nextCursor,
+          limit: 10,
+          prefix: 'al',
+        });
+        assert.deepEqual(
+          narrowed.items.filter((x) => matchesPrefix(x, 'al')).map((x) => x.uid),
+          ['bob', 'dave'],
+        );
       }));
 
     void it('searches by the start of the user ID or a common name, sorted by user ID', () =>
