@@ -113,6 +113,8 @@ export class SharedKeyServers implements SharedState {
   readonly #inWrite = new AsyncLocalStorage<true>();
   /** The generation the mirror holds. */
   #gen: number;
+  /** The epoch of that generation (made when the cluster's state was seeded). */
+  #epoch: string;
   /** The mirror holds a change Redis refused: the next catch-up reloads everything. */
   #stale = false;
   /** Catch-ups outside a write, one at a time. */
@@ -128,7 +130,7 @@ export class SharedKeyServers implements SharedState {
 
   constructor(deps: SharedKeyServersDeps) {
     this.#d = deps;
-    this.#gen = deps.store.mirrorGeneration(deps.where);
+    ({ gen: this.#gen, epoch: this.#epoch } = deps.store.mirrorGeneration(deps.where));
   }
 
   /** The generation of the shared state the mirror holds (0: none yet). */
@@ -206,13 +208,13 @@ export class SharedKeyServers implements SharedState {
     }
     let changes;
     try {
-      changes = await this.#d.redis.changes(this.#gen);
+      changes = await this.#d.redis.changes(this.#gen, this.#epoch);
     } catch (e) {
       throw unavailable(e);
     }
     if (changes.kind === 'same' && changes.gen === this.#gen) return;
     if (changes.kind === 'changed' && changes.gen > this.#gen) {
-      this.#apply(changes.gen, changes.snapshot, changes.events, false);
+      this.#apply(changes.gen, changes.epoch, changes.snapshot, changes.events, false);
       return;
     }
     // Too far behind, Redis older than the mirror, or an empty cluster: under the lock.
@@ -283,14 +285,14 @@ export class SharedKeyServers implements SharedState {
   /** Under the lock: makes the mirror equal to Redis (or seeds an empty cluster). */
   async #catchUp(token: string): Promise<void> {
     try {
-      const changes = await this.#d.redis.changes(this.#stale ? 0 : this.#gen);
+      const changes = await this.#d.redis.changes(this.#stale ? 0 : this.#gen, this.#epoch);
       switch (changes.kind) {
         case 'same':
           if (changes.gen === this.#gen) return;
           break;
         case 'changed':
           if (!this.#stale && changes.gen > this.#gen) {
-            this.#apply(changes.gen, changes.snapshot, changes.events, false);
+            this.#apply(changes.gen, changes.epoch, changes.snapshot, changes.events, false);
             return;
           }
           break;
@@ -301,7 +303,7 @@ export class SharedKeyServers implements SharedState {
           break;
       }
       // Everything, from scratch: the events in batches (nobody writes: we hold the lock).
-      const all = await this.#d.redis.changes(0, 0);
+      const all = await this.#d.redis.changes(0, '', 0);
       if (all.kind === 'empty') {
         await this.#seed(token);
         return;
@@ -309,7 +311,7 @@ export class SharedKeyServers implements SharedState {
       if (all.kind === 'same') throw new Error('the shared state changed under the lock');
       const events: EventRecord[] = [];
       for await (const batch of this.#d.redis.scanEvents()) events.push(...batch);
-      this.#apply(all.gen, all.snapshot, events, true);
+      this.#apply(all.gen, all.epoch, all.snapshot, events, true);
     } catch (e) {
       if (e instanceof KeyServerError) throw e;
       throw unavailable(e);
@@ -319,20 +321,22 @@ export class SharedKeyServers implements SharedState {
   /** A new cluster: pushes this node's state and its whole event log. */
   async #seed(token: string): Promise<void> {
     const snapshot = this.#d.store.snapshot();
-    let gen = await this.#d.redis.push(token, 0, snapshot, []);
+    const epoch = randomUUID();
+    let gen = await this.#d.redis.push(token, 0, epoch, snapshot, []);
     for (let after = 0; ;) {
       const batch = this.#d.events.page(after, SEED_BATCH);
       if (batch.length === 0) break;
-      gen = await this.#d.redis.push(token, gen, snapshot, batch);
+      gen = await this.#d.redis.push(token, gen, epoch, snapshot, batch);
       after = batch[batch.length - 1]!.sequenceNumber;
     }
-    this.#setGen(gen);
+    this.#setGen(gen, epoch);
     this.#stale = false;
     this.#seededNow = true;
   }
 
   #apply(
     gen: number,
+    epoch: string,
     snapshot: KeyServerSnapshot,
     events: readonly EventRecord[],
     replace: boolean,
@@ -341,9 +345,10 @@ export class SharedKeyServers implements SharedState {
     this.#d.store.transaction(() => {
       this.#d.store.restore(snapshot);
       this.#d.events.putAll(events, replace);
-      this.#d.store.setMirrorGeneration(this.#d.where, gen);
+      this.#d.store.setMirrorGeneration(this.#d.where, gen, epoch);
     });
     this.#gen = gen;
+    this.#epoch = epoch;
     this.#stale = false;
     const follow = this.#d.onRemoteChange;
     if (follow !== undefined) {
@@ -355,9 +360,10 @@ export class SharedKeyServers implements SharedState {
     }
   }
 
-  #setGen(gen: number): void {
+  #setGen(gen: number, epoch: string): void {
     this.#gen = gen;
-    this.#d.store.setMirrorGeneration(this.#d.where, gen);
+    this.#epoch = epoch;
+    this.#d.store.setMirrorGeneration(this.#d.where, gen, epoch);
   }
 
   async #pushIfChanged(token: string, before: KeyServerSnapshot, lost: boolean): Promise<void> {
@@ -369,7 +375,10 @@ export class SharedKeyServers implements SharedState {
       .filter((e): e is EventRecord => e !== undefined);
     try {
       if (lost) throw new StatePushRefused('lock-lost');
-      this.#setGen(await this.#d.redis.push(token, this.#gen, after, events));
+      this.#setGen(
+        await this.#d.redis.push(token, this.#gen, this.#epoch, after, events),
+        this.#epoch,
+      );
     } catch (e) {
       // The mirror holds a change the cluster does not: the next catch-up reloads it all.
       this.#stale = true;

@@ -351,7 +351,12 @@ describe('key servers and events across nodes', () => {
 
 describe('failures', () => {
   test('Redis down: a change fails with KEYSERVER_CLUSTER_UNAVAILABLE and changes nothing; back, the change works', async () => {
-    const [a] = await twoNodes();
+    const [a, b] = await twoNodes();
+    // An event in the cluster's log before Redis loses everything.
+    const closed = await freePort();
+    await a.run('mkkeyserver', '-ip', '127.0.0.1', '-port', String(closed), '-name', 'gone');
+    await b.services.shared!.sync();
+    assert.equal(b.services.events.list({}).length, 1);
     const before = snap(a);
     await redis.halt();
     try {
@@ -366,12 +371,39 @@ describe('failures', () => {
     }
     await a.cluster.connected(5000);
     await until('the command connection', () => a.cluster.client.status === 'ready');
-    // This Redis keeps nothing across a restart: the node's mirror seeds the cluster again.
+    // This Redis keeps nothing across a restart: the node's mirror seeds the cluster again
+    // (a new epoch), and the other node, whose generation means nothing there, reloads it all.
     await a.run('mkkeyserver', '-ip', '127.0.0.1', '-port', String(kmip.port), '-name', 'x');
     assert.deepEqual(
       a.services.manager.list().map((k) => k.name),
-      ['x'],
+      ['gone', 'x'],
     );
+    await b.services.shared!.sync();
+    assert.deepEqual(snap(b), snap(a));
+    assert.deepEqual(
+      b.services.events.list({}).map((e) => [e.sequenceNumber, e.objectName]),
+      a.services.events.list({}).map((e) => [e.sequenceNumber, e.objectName]),
+    );
+    assert.equal(b.services.events.list({}).length, 1);
+  });
+
+  test('a state seeded again (another epoch) is read whole, whatever the generations say', async () => {
+    const [a] = await twoNodes();
+    const state = new RedisKeyServerState(a.cluster.client, { prefix: a.cluster.prefix });
+    const whole = await state.changes(0, '');
+    if (whole.kind !== 'many') assert.fail(`expected many, got ${whole.kind}`);
+    assert.match(whole.epoch, /^[0-9a-f-]{36}$/);
+    assert.equal((await state.changes(whole.gen, whole.epoch)).kind, 'same');
+    assert.equal((await state.changes(whole.gen - 1, whole.epoch)).kind, 'changed');
+    // A mirror of an earlier epoch at a lower generation: not a list of changes but everything.
+    assert.equal((await state.changes(whole.gen - 1, 'an-earlier-epoch')).kind, 'many');
+    // A push made for another epoch is refused.
+    assert.equal(await admin.set(`${a.cluster.prefix}ks:lock`, 't', 'PX', 5000), 'OK');
+    await assert.rejects(
+      state.push('t', whole.gen, 'an-earlier-epoch', whole.snapshot, []),
+      /another node changed the shared state/,
+    );
+    await admin.del(`${a.cluster.prefix}ks:lock`);
   });
 
   test('a change whose lock expired before it was stored is refused, and undone at the next catch-up', async () => {

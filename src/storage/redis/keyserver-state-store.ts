@@ -5,7 +5,9 @@
  * the cluster-wide write lock.
  *
  * Keys (all under the prefix):
- * - `ks:state`, a hash: `gen` (the generation, bumped by every push) and `doc` (the
+ * - `ks:state`, a hash: `gen` (the generation, bumped by every push), `epoch` (random, made
+ *   when the state is seeded: a Redis that lost everything and was seeded again is another
+ *   epoch, whose generations mean nothing to a mirror of the old one) and `doc` (the
  *   {@link KeyServerSnapshot} as JSON: key servers with every node's last validation, type
  *   settings, nodes, system certificate, encryption state, settings);
  * - `ks:events`, a hash: sequence number → the event as JSON;
@@ -39,18 +41,24 @@ export interface RedisKeyServerStateOptions {
 
 /** What changed since a generation. */
 export type StateChanges =
-  | { readonly kind: 'same'; readonly gen: number }
+  | { readonly kind: 'same'; readonly gen: number; readonly epoch: string }
   /** Nothing was ever pushed (a new cluster): the first node seeds it. */
   | { readonly kind: 'empty' }
   | {
       readonly kind: 'changed';
       readonly gen: number;
+      readonly epoch: string;
       readonly snapshot: KeyServerSnapshot;
       /** The events written after the generation asked about. */
       readonly events: readonly EventRecord[];
     }
   /** More events changed than one reply should carry: read them all with {@link RedisKeyServerState.scanEvents}. */
-  | { readonly kind: 'many'; readonly gen: number; readonly snapshot: KeyServerSnapshot };
+  | {
+      readonly kind: 'many';
+      readonly gen: number;
+      readonly epoch: string;
+      readonly snapshot: KeyServerSnapshot;
+    };
 
 /** Why a push was refused. */
 export class StatePushRefused extends Error {
@@ -66,15 +74,20 @@ export class StatePushRefused extends Error {
   }
 }
 
-/** KEYS: state, events:gen, events. ARGV: since, max. */
+/**
+ * KEYS: state, events:gen, events. ARGV: since, max, the caller's epoch. Another epoch (the
+ * state was seeded again after Redis lost it) answers `many`: the caller must read it all.
+ */
 const CHANGES = new LuaScript(`
 local gen = redis.call('HGET', KEYS[1], 'gen')
 if not gen then return {'empty'} end
-if gen == ARGV[1] then return {'same', gen} end
+local epoch = redis.call('HGET', KEYS[1], 'epoch') or ''
+if gen == ARGV[1] and epoch == ARGV[3] then return {'same', gen, epoch} end
 local doc = redis.call('HGET', KEYS[1], 'doc')
+if epoch ~= ARGV[3] then return {'many', gen, epoch, doc} end
 local n = redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[1], '+inf')
-if n > tonumber(ARGV[2]) then return {'many', gen, doc} end
-local out = {'changed', gen, doc}
+if n > tonumber(ARGV[2]) then return {'many', gen, epoch, doc} end
+local out = {'changed', gen, epoch, doc}
 local seqs = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')
 for _, s in ipairs(seqs) do
   local e = redis.call('HGET', KEYS[3], s)
@@ -83,14 +96,18 @@ end
 return out
 `);
 
-/** KEYS: lock, state, events, events:gen. ARGV: token, expected gen ('' = none yet), doc, then seq/json pairs. */
+/**
+ * KEYS: lock, state, events, events:gen. ARGV: token, expected gen ('' = nothing stored: the
+ * push seeds a new epoch), epoch, doc, then seq/json pairs.
+ */
 const PUSH = new LuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local cur = redis.call('HGET', KEYS[2], 'gen')
 if (cur or '') ~= ARGV[2] then return -2 end
+if cur and redis.call('HGET', KEYS[2], 'epoch') ~= ARGV[3] then return -2 end
 local gen = tonumber(cur or '0') + 1
-redis.call('HSET', KEYS[2], 'gen', gen, 'doc', ARGV[3])
-for i = 4, #ARGV, 2 do
+redis.call('HSET', KEYS[2], 'gen', gen, 'epoch', ARGV[3], 'doc', ARGV[4])
+for i = 5, #ARGV, 2 do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
   redis.call('ZADD', KEYS[4], gen, ARGV[i])
 end
@@ -273,35 +290,37 @@ export class RedisKeyServerState {
   }
 
   /**
-   * What changed after generation `since` (0: everything), atomically: the snapshot and the
-   * events written since, or `many` when more than `maxEvents` events changed.
+   * What changed after generation `since` of `epoch` (0: everything), atomically: the snapshot
+   * and the events written since, or `many` when more than `maxEvents` events changed or the
+   * epoch is another one.
    */
-  async changes(since: number, maxEvents = 2000): Promise<StateChanges> {
+  async changes(since: number, epoch: string, maxEvents = 2000): Promise<StateChanges> {
     const reply = await runScript(
       this.#client,
       WHAT,
       CHANGES,
       [this.#state, this.#eventsGen, this.#events],
-      [String(since), String(maxEvents)],
+      [String(since), String(maxEvents), epoch],
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw corrupt('reply');
     const parts = reply as unknown[];
+    if (parts[0] === 'empty') return { kind: 'empty' };
+    const gen = genOf(parts[1]);
+    const stored = parts[2];
+    if (typeof stored !== 'string' || stored.length > 64) throw corrupt('epoch');
     switch (parts[0]) {
-      case 'empty':
-        return { kind: 'empty' };
       case 'same':
-        return { kind: 'same', gen: genOf(parts[1]) };
+        return { kind: 'same', gen, epoch: stored };
       case 'many':
       case 'changed': {
-        const gen = genOf(parts[1]);
-        if (typeof parts[2] !== 'string') throw corrupt('doc: missing');
-        const snapshot = checkSnapshot(decode(parts[2], 'doc'));
-        if (parts[0] === 'many') return { kind: 'many', gen, snapshot };
-        const events = parts.slice(3).map((t) => {
+        if (typeof parts[3] !== 'string') throw corrupt('doc: missing');
+        const snapshot = checkSnapshot(decode(parts[3], 'doc'));
+        if (parts[0] === 'many') return { kind: 'many', gen, epoch: stored, snapshot };
+        const events = parts.slice(4).map((t) => {
           if (typeof t !== 'string') throw corrupt('event: not text');
           return checkEvent(decode(t, 'event'));
         });
-        return { kind: 'changed', gen, snapshot, events };
+        return { kind: 'changed', gen, epoch: stored, snapshot, events };
       }
       default:
         throw corrupt('reply');
@@ -328,16 +347,18 @@ export class RedisKeyServerState {
 
   /**
    * Stores `snapshot` and `events` as generation `expected + 1`, if `token` still holds the
-   * lock and the generation is still `expected` (0: nothing stored yet). Resolves the new
+   * lock and the state is still generation `expected` of `epoch` (0: nothing stored yet, and
+   * `epoch` starts). Resolves the new
    * generation; rejects {@link StatePushRefused} otherwise.
    */
   async push(
     token: string,
     expected: number,
+    epoch: string,
     snapshot: KeyServerSnapshot,
     events: readonly EventRecord[],
   ): Promise<number> {
-    const args = [token, expected === 0 ? '' : String(expected), encode(snapshot)];
+    const args = [token, expected === 0 ? '' : String(expected), epoch, encode(snapshot)];
     for (const e of events) args.push(String(e.sequenceNumber), encode(e));
     const r = await runScript(
       this.#client,

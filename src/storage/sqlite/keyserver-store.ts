@@ -247,16 +247,19 @@ export class SqliteKeyServerStore implements KeyServerStore {
   }
 
   /**
-   * The generation of a cluster's shared state this database mirrors (0: none), for the
-   * cluster named `where` (another cluster's generation means nothing here).
+   * The generation and epoch of a cluster's shared state this database mirrors (0 and '':
+   * none), for the cluster named `where` (another cluster's generation means nothing here).
    */
-  mirrorGeneration(where: string): number {
-    const v = this.getKv('cluster_generation') as { where: string; gen: number } | undefined;
-    return v !== undefined && v.where === where && Number.isSafeInteger(v.gen) ? v.gen : 0;
+  mirrorGeneration(where: string): { readonly gen: number; readonly epoch: string } {
+    const v = this.getKv('cluster_generation') as
+      { where: string; gen: number; epoch?: string } | undefined;
+    return v !== undefined && v.where === where && Number.isSafeInteger(v.gen)
+      ? { gen: v.gen, epoch: v.epoch ?? '' }
+      : { gen: 0, epoch: '' };
   }
 
-  setMirrorGeneration(where: string, gen: number): void {
-    this.putKv('cluster_generation', { where, gen });
+  setMirrorGeneration(where: string, gen: number, epoch: string): void {
+    this.putKv('cluster_generation', { where, gen, epoch });
   }
 
   private getKv(key: string): unknown {
