@@ -10,7 +10,7 @@
 import os from 'node:os';
 import type { Redis } from 'iovalkey';
 import type { SekishoConfig } from '../config/index.ts';
-import type { LockoutPolicy, LockoutState } from '../sso/core/lockout.ts';
+import type { LockoutPolicy } from '../sso/core/lockout.ts';
 import type { Session, SessionId, SessionState } from '../sso/core/session.ts';
 import type { CertMappingAttribute, SsoUser, UserDn } from '../sso/core/user.ts';
 import type {
@@ -24,6 +24,7 @@ import type {
   PageRequest,
   PasswordVerifier,
   RecordedFailure,
+  ReplacedLockout,
   UserChanges,
   UserRepository,
   UserSearch,
@@ -282,7 +283,8 @@ export class PublishingSessionStore implements SessionStore {
   }
 }
 
-const changed = (s: LockoutState): boolean => s.locked || s.failureCount !== 0;
+const changed = (s: ReplacedLockout): boolean =>
+  s.unrecorded !== true && (s.locked || s.failureCount !== 0);
 
 /**
  * A user repository that tells the other nodes about every user entry it changes in a way a
@@ -335,12 +337,12 @@ export class PublishingUserRepository implements UserRepository {
     if (r.event === 'locked' || r.released) await this.#user(dn);
     return r;
   }
-  async resetFailures(dn: UserDn): Promise<LockoutState> {
+  async resetFailures(dn: UserDn): Promise<ReplacedLockout> {
     const previous = await this.#inner.resetFailures(dn);
     if (changed(previous)) await this.#user(dn);
     return previous;
   }
-  async unlock(dn: UserDn): Promise<LockoutState> {
+  async unlock(dn: UserDn): Promise<ReplacedLockout> {
     const previous = await this.#inner.unlock(dn);
     if (changed(previous)) await this.#user(dn);
     return previous;

@@ -521,6 +521,11 @@ export const SSOUSER_COMMANDS: Record<string, ManagementCommand> = {
 async function unlockDirect(users: UserRepository, uid: string): Promise<SsoUser | undefined> {
   const u = await users.findByUid(uid);
   if (u === undefined) return undefined;
-  await users.unlock(u.dn);
+  if ((await users.unlock(u.dn)).unrecorded === true) {
+    throw new SsoError(
+      'SSO_REPOSITORY_READ_ONLY',
+      `the lock of ${u.uid} is kept by the directory (Active Directory without the SSO schema extension): unlock the account there`,
+    );
+  }
   return u;
 }

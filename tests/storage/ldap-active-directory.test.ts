@@ -13,7 +13,7 @@ import { SsoError } from '../../src/sso/core/errors.ts';
 import { isLocked, lockoutPolicy, lockoutStateOf } from '../../src/sso/core/lockout.ts';
 import { newSsoUser, userDn } from '../../src/sso/core/user.ts';
 import { withinValidity } from '../../src/sso/core/authenticate.ts';
-import { toFileTime } from '../../src/storage/ldap/active-directory.ts';
+import { adEntryToUser, toFileTime } from '../../src/storage/ldap/active-directory.ts';
 import { LdapPool } from '../../src/storage/ldap/connection.ts';
 import { LdapUserRepository } from '../../src/storage/ldap/user-store.ts';
 import { AD_USERS, adUser, startAdSlapd } from '../helpers/ad-directory.ts';
@@ -93,6 +93,44 @@ void describe('LdapUserRepository, mode ad', () => {
     assert.equal(dave.ssoNotAfter?.getTime(), EXPIRES.getTime());
     assert.equal(withinValidity(dave, NOW), true);
     assert.equal(withinValidity(dave, new Date('2031-02-01T00:00:00Z')), false);
+  });
+
+  void it('a lock in force follows msDS-User-Account-Control-Computed where AD returns it', () => {
+    // AD keeps lockoutTime after its lockout duration (until the next logon); the constructed
+    // attribute (UF_LOCKOUT, 0x10) says whether the lock holds now. slapd has no such
+    // attribute, so this is the mapping alone, on entries as AD returns them.
+    const at = toFileTime(LOCKED_AT);
+    const entry = (extra: Record<string, string>) => ({
+      dn: `CN=Zed,${AD_USERS}`,
+      attributes: new Map<string, string[]>([
+        ['objectClass', ['top', 'person', 'organizationalPerson', 'user']],
+        ['sAMAccountName', ['zed']],
+        ['cn', ['Zed']],
+        ...Object.entries(extra).map(([k, v]): [string, string[]] => [k, [v]]),
+      ]),
+    });
+    const mapping = { roleAttribute: 'memberOf', roleMapping: new Map() };
+    const status = (extra: Record<string, string>) => {
+      const u = adEntryToUser(entry(extra), mapping);
+      return [u.ssoUserStatus, u.ssoLockTimeStamp?.getTime()];
+    };
+    // Expired lock: lockoutTime still set, the computed flags clear.
+    assert.deepEqual(status({ lockoutTime: at, 'msDS-User-Account-Control-Computed': '0' }), [
+      'good',
+      undefined,
+    ]);
+    assert.deepEqual(status({ lockoutTime: at, 'msDS-User-Account-Control-Computed': '16' }), [
+      'locked',
+      LOCKED_AT.getTime(),
+    ]);
+    assert.deepEqual(status({ 'msDS-User-Account-Control-Computed': '16' }), ['locked', 0]);
+    // Without the attribute (or with a value that is no number) lockoutTime decides.
+    assert.deepEqual(status({ lockoutTime: at }), ['locked', LOCKED_AT.getTime()]);
+    assert.deepEqual(status({ lockoutTime: at, 'msDS-User-Account-Control-Computed': 'x16' }), [
+      'locked',
+      LOCKED_AT.getTime(),
+    ]);
+    assert.deepEqual(status({}), ['good', undefined]);
   });
 
   void it('writes lockout only with the SSO schema extension; never adds or changes users', async () => {

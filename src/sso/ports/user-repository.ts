@@ -105,6 +105,13 @@ export interface RecordedFailure extends FailureTransition {
 }
 
 /**
+ * The lockout state a reset or release replaced. `unrecorded`: the repository does not keep
+ * this user's lockout state (Active Directory without the SSO schema extension: AD's own lock
+ * stands), so nothing was written and there is nothing to log as released or reset.
+ */
+export type ReplacedLockout = LockoutState & { readonly unrecorded?: boolean };
+
+/**
  * Password verification by the repository itself, for a repository that cannot hand out
  * password hashes (Active Directory: `unicodePwd` is write-only): the directory checks the
  * password. The repository server then calls these instead of the hasher, following the same
@@ -168,14 +175,14 @@ export interface UserRepository {
    * atomically, so that of concurrent calls exactly one sees a given lock (and records its
    * release). `SSO_USER_NOT_FOUND` if absent.
    */
-  resetFailures(dn: UserDn): Promise<LockoutState>;
+  resetFailures(dn: UserDn): Promise<ReplacedLockout>;
 
   /**
    * Releases a lock (manual [Release User Lock], or the lazy automatic release): status good,
    * count 0, lock time removed (`release`). Idempotent; resolves the state it replaced,
    * atomically, like {@link resetFailures}. `SSO_USER_NOT_FOUND` if absent.
    */
-  unlock(dn: UserDn): Promise<LockoutState>;
+  unlock(dn: UserDn): Promise<ReplacedLockout>;
 
   /**
    * Users in a stable order (by DN, case-insensitively), a page at a time. A walk through the

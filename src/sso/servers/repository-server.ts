@@ -16,7 +16,7 @@
  * recorded as a `Modification succeeded.` line with the update-system supplementary (seed 003).
  */
 import type { SsoUser } from '../core/user.ts';
-import { isRepositoryUnavailable, type RepositoryFailureReason } from '../core/errors.ts';
+import { isRepositoryUnavailable, SsoError, type RepositoryFailureReason } from '../core/errors.ts';
 import type { CertMappingAttribute } from '../core/user.ts';
 import type {
   AttemptInput,
@@ -425,7 +425,8 @@ export class RepositoryServer {
         // Concurrent attempts may all have read the expired lock: the one whose atomic
         // release replaced it records the release.
         const previous = await users.unlock(user.dn);
-        if (previous.locked) {
+        // Nothing released where the repository keeps no lockout state (AD's lock stands).
+        if (previous.locked && previous.unrecorded !== true) {
           released();
           modifications.push('RESET_FAILURE_COUNT');
         }
@@ -433,6 +434,7 @@ export class RepositoryServer {
       }
       case 'reset': {
         const previous = await users.resetFailures(user.dn);
+        if (previous.unrecorded === true) return decided;
         if (previous.locked) released();
         if (previous.locked || previous.failureCount > 0) modifications.push('RESET_FAILURE_COUNT');
         return decided;
@@ -491,6 +493,12 @@ export class RepositoryServer {
     const user = await this.#o.users.findByUid(uid);
     if (user === undefined) return undefined;
     const previous = await this.#o.users.unlock(user.dn);
+    if (previous.unrecorded === true) {
+      throw new SsoError(
+        'SSO_REPOSITORY_READ_ONLY',
+        `the lock of ${user.uid} is kept by the directory (Active Directory without the SSO schema extension): unlock the account there`,
+      );
+    }
     if (previous.locked || previous.failureCount > 0) {
       this.#o.systemLog.write('sso09002', user.uid, user.dn);
       this.#modification({ client, authServer: undefined }, user, 'RESET_FAILURE_COUNT');

@@ -9,7 +9,9 @@
  *   compared case-insensitively) takes precedence. With the SSO schema extension installed,
  *   the entry's own `ssoRoleName` values are added. Names that cannot be SSO role names (over
  *   32 UTF-8 bytes, or with a comma) are dropped: no role could carry them.
- * - `lockoutTime` non-zero ⇒ locked since then; `userAccountControl` with ACCOUNTDISABLE (0x2)
+ * - locked since `lockoutTime` while `msDS-User-Account-Control-Computed` has UF_LOCKOUT (0x10)
+ *   (AD applies its lockout duration there; without that attribute, `lockoutTime` non-zero
+ *   decides); `userAccountControl` with ACCOUNTDISABLE (0x2)
  *   ⇒ outside the validity period (`ssoNotAfter` at the epoch), so that no lock release can
  *   let a disabled account in; `accountExpires` (FILETIME; 0 and 2^63−1 = never) ⇒
  *   `ssoNotAfter`, the earlier of the two when both apply.
@@ -29,6 +31,8 @@ import {
 
 /** userAccountControl ACCOUNTDISABLE. */
 export const UF_ACCOUNTDISABLE = 0x2;
+/** msDS-User-Account-Control-Computed: the account is locked out now (lockout duration applied). */
+export const UF_LOCKOUT = 0x10;
 /** FILETIME of 1970-01-01T00:00:00Z: 100 ns intervals since 1601-01-01. */
 const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 const FILETIME_NEVER = 0x7fff_ffff_ffff_ffffn;
@@ -37,6 +41,7 @@ const FILETIME_NEVER = 0x7fff_ffff_ffff_ffffn;
 export const AD_ATTRIBUTES = [
   'sAMAccountName',
   'lockoutTime',
+  'msDS-User-Account-Control-Computed',
   'userAccountControl',
   'accountExpires',
 ] as const;
@@ -122,7 +127,18 @@ export function adEntryToUser(entry: UserEntry, mapping: ActiveDirectoryMapping)
   // AD attributes that are not SSO attributes: parseSsoUser ignores them.
   const user = parseSsoUser({ dn: entry.dn, attributes: rebuilt });
 
-  const lockedAt = fromFileTime(get(attrs, 'lockoutTime')[0]);
+  const lockoutTime = fromFileTime(get(attrs, 'lockoutTime')[0]);
+  // AD keeps lockoutTime after its lockout duration has passed (until the next logon or an
+  // unlock); its constructed msDS-User-Account-Control-Computed says whether the lock is in
+  // force now (UF_LOCKOUT). Without it (another directory, an old AD), lockoutTime decides.
+  const computed = get(attrs, 'msDS-User-Account-Control-Computed')[0];
+  const computedFlags = computed === undefined ? undefined : Number(computed);
+  const lockedAt =
+    computedFlags === undefined || !Number.isInteger(computedFlags)
+      ? lockoutTime
+      : (computedFlags & UF_LOCKOUT) !== 0
+        ? (lockoutTime ?? new Date(0))
+        : undefined;
   const uac = Number(get(attrs, 'userAccountControl')[0] ?? '0');
   const disabled = Number.isInteger(uac) && (uac & UF_ACCOUNTDISABLE) !== 0;
   const expires = fromFileTime(get(attrs, 'accountExpires')[0]);

@@ -23,13 +23,14 @@
  * is not affected (see above). `docs/ldap.md` "Update and reference servers" states the bounds.
  */
 import { FailoverReads, type FailoverOptions, type ServerEndpoint } from './failover.ts';
-import type { LockoutPolicy, LockoutState } from '../../sso/core/lockout.ts';
+import type { LockoutPolicy } from '../../sso/core/lockout.ts';
 import type { CertMappingAttribute, SsoUser, UserDn } from '../../sso/core/user.ts';
 import type {
   Page,
   PageRequest,
   PasswordVerifier,
   RecordedFailure,
+  ReplacedLockout,
   UserChanges,
   UserRepository,
   UserSearch,
@@ -112,11 +113,11 @@ export class ReplicatedUserRepository implements UserRepository {
     return this.#update.repo.recordFailure(dn, policy, now);
   }
 
-  resetFailures(dn: UserDn): Promise<LockoutState> {
+  resetFailures(dn: UserDn): Promise<ReplacedLockout> {
     return this.#update.repo.resetFailures(dn);
   }
 
-  unlock(dn: UserDn): Promise<LockoutState> {
+  unlock(dn: UserDn): Promise<ReplacedLockout> {
     return this.#update.repo.unlock(dn);
   }
 

@@ -93,6 +93,7 @@ import type {
   PageRequest,
   PasswordVerifier,
   RecordedFailure,
+  ReplacedLockout,
   UserChanges,
   UserRepository,
   UserSearch,
@@ -757,15 +758,21 @@ export class LdapUserRepository implements UserRepository {
     );
   }
 
-  resetFailures(dn: UserDn): Promise<LockoutState> {
+  resetFailures(dn: UserDn): Promise<ReplacedLockout> {
     return this.unlock(dn);
   }
 
-  unlock(dn: UserDn): Promise<LockoutState> {
-    return this.#casLoop(dn, 'unlock', (stored) => ({
-      write: { failureCount: 0, locked: false, lockTimestamp: undefined },
-      result: stored.state,
-    }));
+  unlock(dn: UserDn): Promise<ReplacedLockout> {
+    return this.#casLoop<ReplacedLockout>(
+      dn,
+      'unlock',
+      (stored) => ({
+        write: { failureCount: 0, locked: false, lockTimestamp: undefined },
+        result: stored.state,
+      }),
+      // AD without the SSO schema extension: AD's lock stands; nothing was released here.
+      (result) => ({ ...result, unrecorded: true }),
+    );
   }
 
   /**

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { isRepositoryUnavailable } from '../../../src/sso/core/errors.ts';
+import { isRepositoryUnavailable, SsoError } from '../../../src/sso/core/errors.ts';
 import { userDn, type SsoUser } from '../../../src/sso/core/user.ts';
 import type { UserRepository } from '../../../src/sso/ports/user-repository.ts';
 import { PublishingUserRepository } from '../../../src/main/cluster.ts';
@@ -233,6 +233,28 @@ void describe('repository server on Active Directory: passwords by bind', () => 
       assert.equal(binds.length, 1, uid);
       assert.match(binds[0]!, nobody, uid);
     }
+  });
+
+  void it('a release by lock-out-time writes nothing to AD and says nothing was released; an administrator unlock is refused', async () => {
+    // Bob's AD lock is ten minutes old; Sekisho's lock-out-time of one minute says it has
+    // passed. AD's lock is AD's: nothing is released here (the bind then says whether AD
+    // still holds it — this slapd does not, so the right password signs on).
+    const r = await rig({
+      repository: directory,
+      policy: { maxFailureCount: 3, lockOutTimeMinutes: 1 },
+    });
+    const result = await r.signOn({ uid: 'bob', password: PW });
+    assert.equal(result.ok, true);
+    assert.deepEqual(r.repositoryLines, [
+      repoLine(dn['bob']!, 'Authentication(basicAuth) succeeded.'),
+    ]);
+    assert.deepEqual(r.system.lines, [], 'no sso09001: no lock was released');
+    await assert.rejects(
+      r.repository.unlock('bob', '192.0.2.9'),
+      (e: unknown) => e instanceof SsoError && e.code === 'SSO_REPOSITORY_READ_ONLY',
+    );
+    assert.deepEqual(r.system.lines, []);
+    assert.equal((await directory.findByUid('bob'))?.ssoUserStatus, 'locked');
   });
 
   void it('timing: every attempt with a password costs exactly one bind, and no argon2id', async () => {
