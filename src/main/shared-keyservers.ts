@@ -35,6 +35,8 @@ import type { SqliteKeyServerStore } from '../storage/sqlite/keyserver-store.ts'
 export const LOCK_TTL_MS = 15_000;
 /** How long a change waits for another node's change to finish, ms. */
 export const LOCK_WAIT_MS = 60_000;
+/** How often a running node says it is alive, ms (lsnode shows a node offline after 30 s). */
+export const HEARTBEAT_MS = 10_000;
 /** Events pushed per script when a node seeds an empty cluster. */
 const SEED_BATCH = 500;
 
@@ -127,6 +129,7 @@ export class SharedKeyServers implements SharedState {
   #seededNow = false;
   #onError: ((message: string) => void) | undefined;
   #joined = false;
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(deps: SharedKeyServersDeps) {
     this.#d = deps;
@@ -165,6 +168,31 @@ export class SharedKeyServers implements SharedState {
     });
     this.#joined = true;
     return seeded ? 'seeded' : before === 0 ? 'joined' : 'current';
+  }
+
+  /** Says this node is alive now, then every {@link HEARTBEAT_MS} (a running `sekisho start`). */
+  startHeartbeat(intervalMs = HEARTBEAT_MS): void {
+    const beat = (): void => {
+      // A missed beat shows as offline for a while; Redis being down is reported elsewhere.
+      this.#d.redis.beat(this.#d.nodeName).catch(() => undefined);
+    };
+    beat();
+    this.#heartbeat = setInterval(beat, intervalMs);
+    this.#heartbeat.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  /** Per node, milliseconds since its last heartbeat. */
+  async heard(): Promise<ReadonlyMap<string, number>> {
+    try {
+      return await this.#d.redis.heard();
+    } catch (e) {
+      throw unavailable(e);
+    }
   }
 
   /** Where failures of background work (following another node's change) are reported. */

@@ -143,6 +143,7 @@ export async function start(
             : `This node's key-server state and event log are now the cluster's (generation ${shared.generation}).\n`,
         );
       await shared.write(() => ensureSystemCertificate(services.manager.store));
+      shared.startHeartbeat();
     } catch (e) {
       io.stderr(
         `sekisho start: the shared key-server state is not available yet (${(e as Error).message}); this node catches up when Redis answers\n`,
@@ -344,6 +345,7 @@ export async function start(
   const signal = await io.stopSignal;
   removeRunInfo(dataDir);
   await services.manager.stopTimer();
+  services.shared?.stopHeartbeat();
   clearInterval(sweeper);
   await api.close();
   await sso.close();

@@ -64,6 +64,9 @@ function delimOf(a: ParsedArgs): string | undefined {
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
+/** A cluster node not heard for this long is offline (3 heartbeats; src/main/shared-keyservers.ts). */
+const NODE_OFFLINE_AFTER_MS = 30_000;
+
 function certSummary(pem: string | undefined): string {
   if (!pem) return '';
   try {
@@ -616,18 +619,29 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
     summary: 'list the nodes and their service addresses',
     shared: 'read',
     spec: { options: LIST_OPTIONS },
-    run: (a, { services }) => {
+    run: async (a, { services }) => {
       delimOf(a);
+      // Whether each node runs: on a cluster, heard within the last 30 s (a running node says
+      // so every 10 s); on one machine, whether this command runs inside `sekisho start`.
+      const heard = services.shared === undefined ? undefined : await services.shared.heard();
+      const status = (id: string): string =>
+        heard === undefined
+          ? services.sso === undefined
+            ? 'offline'
+            : 'online'
+          : (heard.get(id) ?? Infinity) < NODE_OFFLINE_AFTER_MS
+            ? 'online'
+            : 'offline';
       const rows = services.manager.store
         .listNodes()
-        .map((n) => [n.id, n.name, n.ipv4 ?? '', n.ipv6 ?? '']);
-      return Promise.resolve({
+        .map((n) => [n.id, n.name, n.ipv4 ?? '', n.ipv6 ?? '', status(n.id)]);
+      return {
         output: {
           kind: 'table',
-          headers: ['id', 'name', 'service_IP_address_4', 'service_IP_address_6'],
+          headers: ['id', 'name', 'service_IP_address_4', 'service_IP_address_6', 'status'],
           rows,
         },
-      });
+      };
     },
   },
 

@@ -55,6 +55,8 @@ export interface SharedState {
   sync(): Promise<void>;
   /** Resolves once what followed the other nodes' changes seen so far is done. */
   settled(): Promise<void>;
+  /** Per node, milliseconds since a running node last said it was alive (`lsnode`). */
+  heard(): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface ManagementServices {

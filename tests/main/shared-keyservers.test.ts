@@ -153,7 +153,11 @@ describe('joining', () => {
       validationTimeoutSeconds: 3,
     });
     assert.equal(await a.services.shared!.join(), 'seeded');
-    assert.deepEqual(rows(await a.run('lsnode')), [['node-a', 'node-a', '127.0.0.1', 'any']]);
+    assert.deepEqual(rows(await a.run('lsnode')), [
+      ['node-a', 'node-a', '127.0.0.1', 'any', 'offline'],
+    ]);
+    // A running node says so every 10 s: online while heard within 30 s.
+    a.services.shared!.startHeartbeat();
 
     const b = await node('node-b', prefix);
     b.services.manager.store.putSettings({
@@ -167,8 +171,8 @@ describe('joining', () => {
     });
     // Both nodes list both nodes; A hears of B through the cluster.
     const expected = [
-      ['node-a', 'node-a', '127.0.0.1', 'any'],
-      ['node-b', 'node-b', 'any', 'any'],
+      ['node-a', 'node-a', '127.0.0.1', 'any', 'online'],
+      ['node-b', 'node-b', 'any', 'any', 'offline'],
     ];
     assert.deepEqual(rows(await b.run('lsnode')), expected);
     assert.deepEqual(rows(await a.run('lsnode')), expected);
@@ -176,6 +180,7 @@ describe('joining', () => {
     await b.close();
     const b2 = await node('node-b', prefix, b.dir);
     assert.equal(await b2.services.shared!.join(), 'current');
+    a.services.shared!.stopHeartbeat();
   });
 });
 

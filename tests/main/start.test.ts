@@ -194,7 +194,13 @@ test('POST /rest/v1/COMMAND takes the command-line parameters as JSON', async ()
   });
   r = await request('POST', '/rest/v1/lsnode', '{}');
   assert.deepEqual((r.json as { data: unknown }).data, [
-    { id: '1', name: 'node1', service_IP_address_4: 'any', service_IP_address_6: 'any' },
+    {
+      id: '1',
+      name: 'node1',
+      service_IP_address_4: 'any',
+      service_IP_address_6: 'any',
+      status: 'online',
+    },
   ]);
 });
 

@@ -177,6 +177,14 @@ test('two nodes share sign-on, sign-off, lock, service ID; fail closed without R
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     return r.stdout;
   };
+  // Both nodes run: each says so, and lsnode at either shows both online with their records.
+  assert.match(
+    await until(
+      () => at('b', 'lsnode', '-delim', ','),
+      (t) => /^node-a,.*,online$/m.test(t) && /^node-b,.*,online$/m.test(t),
+    ),
+    /^node-a,node-a,any,any,online\nnode-b,node-b,any,any,online$/m,
+  );
   const closedPort = await freePort();
   await at('a', 'chkeyserverkmip', '-enable');
   await at('a', 'mkkeyserver', '-ip', '127.0.0.1', '-port', String(closedPort), '-name', 'gone');

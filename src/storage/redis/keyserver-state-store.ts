@@ -13,7 +13,8 @@
  * - `ks:events`, a hash: sequence number → the event as JSON;
  * - `ks:events:gen`, a sorted set: sequence number scored by the generation that last wrote it,
  *   so that a node catches up by reading only what changed since its generation;
- * - `ks:lock`: the write lock, a random token with an expiry, renewed while held.
+ * - `ks:lock`: the write lock, a random token with an expiry, renewed while held;
+ * - `ks:alive`, a hash: node name → when it was last heard (ms, Redis's clock), for `lsnode`.
  *
  * Every write is one Lua script that first checks the caller still holds the lock and that the
  * generation is the one it read, so that a node whose lock expired (a pause, a partition)
@@ -126,6 +127,22 @@ return 0
 const UNLOCK = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+`);
+
+/** KEYS: alive. ARGV: node. Records the node as heard now, by Redis's clock. */
+const BEAT = new LuaScript(`
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], ARGV[1], t[1] * 1000 + math.floor(t[2] / 1000))
+return 1
+`);
+
+/** KEYS: alive. Redis's clock (ms), then node/ms pairs. */
+const ALIVE = new LuaScript(`
+local t = redis.call('TIME')
+local out = {tostring(t[1] * 1000 + math.floor(t[2] / 1000))}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all do out[#out + 1] = all[i] end
+return out
 `);
 
 const WHAT = 'key-server state';
@@ -260,6 +277,7 @@ export class RedisKeyServerState {
   readonly #events: string;
   readonly #eventsGen: string;
   readonly #lock: string;
+  readonly #alive: string;
 
   constructor(client: Redis, { prefix = 'sekisho:' }: RedisKeyServerStateOptions = {}) {
     this.#client = client;
@@ -267,6 +285,26 @@ export class RedisKeyServerState {
     this.#events = `${prefix}ks:events`;
     this.#eventsGen = `${prefix}ks:events:gen`;
     this.#lock = `${prefix}ks:lock`;
+    this.#alive = `${prefix}ks:alive`;
+  }
+
+  /** Records that `node` is running now (Redis's clock; `ks:alive`, node → ms). */
+  async beat(node: string): Promise<void> {
+    await runScript(this.#client, WHAT, BEAT, [this.#alive], [node]);
+  }
+
+  /** Per node, milliseconds since it was last heard (by Redis's clock: no skew between nodes). */
+  async heard(): Promise<Map<string, number>> {
+    const reply = await runScript(this.#client, WHAT, ALIVE, [this.#alive], []);
+    if (!Array.isArray(reply)) throw corrupt('alive');
+    const [now, ...pairs] = reply as unknown[];
+    const out = new Map<string, number>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const at = Number(pairs[i + 1]);
+      if (typeof pairs[i] === 'string' && Number.isFinite(at))
+        out.set(pairs[i] as string, Math.max(0, Number(now) - at));
+    }
+    return out;
   }
 
   /** Takes the write lock for `ttlMs` if nobody holds it; true when taken. */
