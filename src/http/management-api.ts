@@ -49,16 +49,24 @@ export function createHttpsApp(tls: {
         ? {}
         : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }),
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_BODY_BYTES,
     logger: false,
   });
+  addSecurityHeaders(app);
+  return app;
+}
+
+/** Largest request body of the server's apps, bytes (1 MiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The headers every answer of the server carries: no caching, no sniffing, HSTS. */
+export function addSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
-  return app;
 }
 
 /** The management API alone on its own HTTPS app, with `/healthz` (tests, tools). */

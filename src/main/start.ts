@@ -30,7 +30,7 @@ import { createPasswordHasher } from '../sso/core/password.ts';
 import { ADMIN_ROLE, ensureFirstAdministrator, mustChangePasswordCheck, openSso } from './sso.ts';
 import { openSettings } from './settings.ts';
 import { RedisSharedSettings } from '../storage/redis/settings-store.ts';
-import { registerConsoleApp } from '../http/console/app.ts';
+import { registerLazyConsole } from '../http/console/lazy.ts';
 import { ensureSystemCertificate } from '../keyservers/system-cert.ts';
 import { ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { ensureDevPki } from './dev-pki.ts';
@@ -254,7 +254,7 @@ export async function start(
       );
     },
   });
-  registerConsoleApp(api, {
+  registerLazyConsole(api, {
     services: managementServices,
     repository: sso.consoleRepository,
     adminRole: ADMIN_ROLE,

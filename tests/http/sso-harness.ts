@@ -27,7 +27,7 @@ import {
   openSso,
   type SsoRoles,
 } from '../../src/main/sso.ts';
-import { registerConsoleApp } from '../../src/http/console/app.ts';
+import { registerLazyConsole } from '../../src/http/console/lazy.ts';
 import { openServices, type OpenServices } from '../../src/main/services.ts';
 import { openSettings } from '../../src/main/settings.ts';
 import {
@@ -192,7 +192,8 @@ export async function startSso(o: StartOptions): Promise<SsoServer> {
     registerManagementApi(app, { services: managementServices, adminToken: ADMIN_TOKEN });
   }
   if (o.console === true) {
-    registerConsoleApp(app, {
+    // As `sekisho start` serves it: loaded at the first /console request (src/http/console/lazy.ts).
+    registerLazyConsole(app, {
       services: managementServices,
       repository: sso.consoleRepository,
       adminRole: ADMIN_ROLE,
