@@ -462,7 +462,7 @@ export const ClusterSchema = Type.Object(
         pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
         'x-message': 'must be letters, digits and _ . - (starting with a letter or digit)',
         description:
-          'This node’s name in the cluster’s messages and in its start banner; default the host name.',
+          'This node’s name: its node record (`lsnode`, `chnodeserviceip -node`, its key-server validations and the events it reports), the cluster’s messages and its start banner; default the host name. Keep it stable: a renamed node is a new node (remove the old record with `rmnode`).',
       }),
     ),
   },
