@@ -312,14 +312,11 @@ export class KeyServerManager {
         'make another key server the primary instead (chkeyserver -primary OTHER)',
       );
     const ks = this.find(idOrName);
-    const ip = change.ip === undefined ? ks.ip : checkAddress(change.ip);
-    const port = change.port === undefined ? ks.port : checkPort(change.port);
-    const name = change.name === undefined ? ks.name : checkName(change.name);
-    const certPem = change.nosslcert
-      ? undefined
-      : change.sslcert === undefined
-        ? ks.certPem
-        : checkCertificatePem(change.sslcert, '-sslcert');
+    const newIp = change.ip === undefined ? undefined : checkAddress(change.ip);
+    const newPort = change.port === undefined ? undefined : checkPort(change.port);
+    const newName = change.name === undefined ? undefined : checkName(change.name);
+    const newCert =
+      change.sslcert === undefined ? undefined : checkCertificatePem(change.sslcert, '-sslcert');
     if (Object.values(change).every((v) => v === undefined)) {
       throw new KeyServerError(
         'KEYSERVER_INVALID_PARAMETER',
@@ -328,7 +325,11 @@ export class KeyServerManager {
     }
     const updated = await this.#commit(() =>
       this.deps.store.transaction(() => {
-        if (name !== ks.name && this.list().some((k) => k.name === name)) {
+        // The key server as it is now (on a cluster another node may have changed it since
+        // `ks` was read): only the fields given change.
+        const current = this.find(String(ks.id));
+        const name = newName ?? current.name;
+        if (name !== current.name && this.list().some((k) => k.name === name)) {
           throw new KeyServerError(
             'KEYSERVER_NAME_IN_USE',
             `a key server is named ${name} already`,
@@ -336,20 +337,20 @@ export class KeyServerManager {
         }
         if (change.primary) {
           for (const other of this.list()) {
-            if (other.primary && other.id !== ks.id)
+            if (other.primary && other.id !== current.id)
               this.deps.store.updateKeyServer({ ...other, primary: false });
           }
         }
         const next: KeyServer = {
-          ...ks,
-          ip,
-          port,
+          ...current,
+          ip: newIp ?? current.ip,
+          port: newPort ?? current.port,
           name,
-          certPem,
-          primary: change.primary ? true : ks.primary,
+          certPem: change.nosslcert ? undefined : (newCert ?? current.certPem),
+          primary: change.primary ? true : current.primary,
         };
         this.deps.store.updateKeyServer(next);
-        return this.deps.store.getKeyServer(ks.id)!;
+        return this.deps.store.getKeyServer(current.id)!;
       }),
     );
     this.deps.askOtherNodes?.(updated.id);

@@ -42,8 +42,10 @@ export interface ManagementCommand {
   readonly summary: string;
   /**
    * The key-server state and event log this command reads or changes: on a cluster it runs
-   * after catching up with the other nodes, or as one change under the cluster's write lock
-   * (src/main/shared-keyservers.ts). Absent: it touches neither.
+   * after catching up with the other nodes (`read`), or as one change under the cluster's
+   * write lock (`write`; src/main/shared-keyservers.ts). Absent: it touches neither.
+   * `mkkeyserver`, `chkeyserver` and `testkeyserver` are `read`: the manager takes the lock
+   * for each of their changes itself, and not across the network validation between them.
    */
   readonly shared?: SharedAccess;
   readonly spec: CommandSpec;
@@ -231,7 +233,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   mkkeyserver: {
     summary: 'define a key server and validate it from every node',
-    shared: 'write',
+    shared: 'read',
     spec: {
       options: {
         ip: {
@@ -271,7 +273,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   chkeyserver: {
     summary: 'change a key server and validate it again',
-    shared: 'write',
+    shared: 'read',
     spec: {
       options: {
         ip: { kind: 'string', arg: 'ADDRESS', help: 'new address' },
@@ -355,7 +357,7 @@ export const MANAGEMENT_COMMANDS: Readonly<Record<string, ManagementCommand>> = 
 
   testkeyserver: {
     summary: 'validate a key server from every node now',
-    shared: 'write',
+    shared: 'read',
     spec: { options: LIST_OPTIONS, positionals: keyServerTarget },
     run: async (a, { services }) => {
       delimOf(a);

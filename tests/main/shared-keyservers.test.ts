@@ -6,6 +6,7 @@
 // service address (127.0.0.1 and 127.0.0.2).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -327,6 +328,35 @@ describe('key servers and events across nodes', () => {
     assert.deepEqual(names(a), names(b));
     // Ids are unique across the cluster.
     assert.equal(new Set(a.services.manager.list().map((k) => k.id)).size, 4);
+  });
+
+  test('a validation waiting on a silent key server holds no lock: another node changes meanwhile', async () => {
+    const [a, b] = await twoNodes();
+    await a.run('chsystem', '-keyservervalidationtimeout', '2');
+    // Accepts TCP connections and never answers the TLS handshake.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      let validated = false;
+      const mk = a
+        .run('mkkeyserver', '-ip', '127.0.0.1', '-port', String(port), '-name', 'silent')
+        .finally(() => {
+          validated = true;
+        });
+      await until('the new key server at B', async () => {
+        await b.services.shared!.sync();
+        return b.services.manager.list().some((k) => k.name === 'silent');
+      });
+      await b.run('chsystem', '-keyservervalidationinterval', '7');
+      assert.equal(validated, false, 'B changed the state while A was still validating');
+      await mk;
+      await a.services.shared!.sync();
+      assert.equal(a.services.manager.store.getSettings().validationIntervalMinutes, 7);
+      assert.equal(a.services.manager.find('silent').status, 'offline');
+    } finally {
+      silent.close();
+    }
   });
 
   test('the KEK moved to the key servers at A is the KEK B reads, and back to the local file', async () => {
